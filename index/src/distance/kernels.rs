@@ -1,0 +1,121 @@
+//! Kernel families and the one-time choice among them.
+//!
+//! A [`Kernels`] value is a table of plain function pointers, one per primitive sum. The
+//! process picks one family the first time [`kernels`] is called (CPU feature detection, then
+//! a `OnceLock`), so hot loops pay one indirect call per vector, never a feature test.
+//!
+//! Every family upholds the same contract, which the tests in `distance/tests.rs` check
+//! against [`Kernels::reference`]:
+//! - sums are accumulated in `f32`, as pgvector does, so results agree with pgvector within
+//!   `f32` rounding of a reordered sum;
+//! - within one family, `cosine_parts(a, b)` is bit-for-bit
+//!   `(dot(a, b), dot(a, a), dot(b, b))`, so a norm computed once (and stored in an index
+//!   file) gives the same cosine distance as the fused kernel;
+//! - slices of unequal length are processed over their common prefix, never out of bounds
+//!   (callers that care check lengths first; see [`super::try_distance`]).
+
+use std::sync::OnceLock;
+
+use super::{portable, reference, simsimd_backend};
+
+/// A kernel over two vectors of equal length.
+pub type PairKernel = fn(&[f32], &[f32]) -> f32;
+
+/// The three sums cosine distance needs, each accumulated in `f32`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CosineParts {
+    /// `Σ a[i] · b[i]`
+    pub dot: f32,
+    /// `Σ a[i]²`
+    pub left_squared_norm: f32,
+    /// `Σ b[i]²`
+    pub right_squared_norm: f32,
+}
+
+/// One family of distance kernels (see the module docs for the contract they share).
+#[derive(Debug, Clone, Copy)]
+pub struct Kernels {
+    /// Short name for logs and benchmarks: `reference`, `portable`, `simsimd`, `avx2-fma`.
+    pub name: &'static str,
+    /// `Σ (a[i] - b[i])²`
+    pub l2_squared: PairKernel,
+    /// `Σ a[i] · b[i]`
+    pub dot: PairKernel,
+    /// `Σ |a[i] - b[i]|`
+    pub l1: PairKernel,
+    /// `(Σ a[i]·b[i], Σ a[i]², Σ b[i]²)` in one pass.
+    pub cosine_parts: fn(&[f32], &[f32]) -> CosineParts,
+}
+
+impl Kernels {
+    /// Sequential loops with pgvector's arithmetic: the test oracle.
+    pub fn reference() -> Kernels {
+        Kernels {
+            name: "reference",
+            l2_squared: reference::l2_squared,
+            dot: reference::dot,
+            l1: reference::l1,
+            cosine_parts: reference::cosine_parts,
+        }
+    }
+
+    /// Lane-chunked loops the compiler vectorises for the build target; runs anywhere.
+    pub fn portable() -> Kernels {
+        Kernels {
+            name: "portable",
+            l2_squared: portable::l2_squared,
+            dot: portable::dot,
+            l1: portable::l1,
+            cosine_parts: portable::cosine_parts,
+        }
+    }
+
+    /// simsimd's run-time dispatched kernels for `l2_squared` and `dot` (and cosine built on
+    /// `dot`); `l1` from the portable family.
+    pub fn simsimd() -> Kernels {
+        Kernels {
+            name: "simsimd",
+            l2_squared: simsimd_backend::l2_squared,
+            dot: simsimd_backend::dot,
+            l1: portable::l1,
+            cosine_parts: simsimd_backend::cosine_parts,
+        }
+    }
+
+    /// The hand-written AVX2 + FMA family, or `None` when the CPU (or the target
+    /// architecture) lacks it.
+    pub fn avx2_fma() -> Option<Kernels> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            super::x86_avx2::kernels()
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            None
+        }
+    }
+
+    /// Every family this CPU can run, fastest-preferred first; the first is what [`kernels`]
+    /// selects. Tests and benchmarks iterate over all of them.
+    pub fn all_available() -> Vec<Kernels> {
+        let mut families = Vec::with_capacity(4);
+        families.extend(Kernels::avx2_fma());
+        families.push(Kernels::simsimd());
+        families.push(Kernels::portable());
+        families.push(Kernels::reference());
+        families
+    }
+
+    /// The family to use on this CPU. On x86_64 with AVX2 + FMA the hand-written kernels
+    /// (faster than simsimd on every primitive, see the benchmark); elsewhere simsimd, which
+    /// carries NEON / SVE kernels and falls back to its own serial code.
+    fn best_available() -> Kernels {
+        Kernels::avx2_fma().unwrap_or_else(Kernels::simsimd)
+    }
+}
+
+/// The kernel family selected for this process (chosen once, on first use).
+pub fn kernels() -> &'static Kernels {
+    static SELECTED: OnceLock<Kernels> = OnceLock::new();
+    SELECTED.get_or_init(Kernels::best_available)
+}

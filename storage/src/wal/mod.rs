@@ -1,0 +1,7 @@
+//! The write-ahead log: its record format ([`record`]) and the log itself ([`log`]).
+
+pub mod log;
+pub mod record;
+
+pub use log::{RecoveredWal, Wal};
+pub use record::{PayloadBuilder, WalOp, WalRecord};
