@@ -489,6 +489,30 @@ pub(crate) fn for_each_stored_row(
     Ok(())
 }
 
+/// Calls `f` for every row version that is committed and not deleted (the latest state).
+pub(crate) fn for_each_live_row(
+    version: &TableVersion,
+    table: &TableDef,
+    mut f: impl FnMut(u64, &Row),
+) -> Result<()> {
+    for slot in &version.segments {
+        for (offset, row_id) in slot.segment.row_ids().iter().enumerate() {
+            if slot.deletes.get(offset as u32) == 0 {
+                let row = crate::table::read_segment_row(&slot.segment, offset as u32, table)?;
+                f(*row_id, &row);
+            }
+        }
+    }
+    for memtable in version.memtables() {
+        for row in memtable.iter() {
+            if row.insert_lsn() != UNDONE_LSN && row.delete_lsn() == 0 {
+                f(row.row_id, &crate::table::widen(&row.values, table));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn open_table_store(
     dir: &DataDir,
     manifest: &Manifest,

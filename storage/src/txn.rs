@@ -154,6 +154,7 @@ impl Transaction {
     pub fn delete(&mut self, table: u32, row_id: u64) -> Result<()> {
         if row_id & PENDING_ROW_BIT != 0 {
             let position = (row_id & !PENDING_ROW_BIT) as u32;
+            let catalog = self.catalog();
             let writes = self.writes.get_mut(&table).ok_or(StorageError::NoSuchRow {
                 table_id: table,
                 row_id,
@@ -166,11 +167,7 @@ impl Transaction {
                     table_id: table,
                     row_id,
                 })?;
-            for keys in writes.pending_keys.values_mut() {
-                for positions in keys.values_mut() {
-                    positions.remove(&position);
-                }
-            }
+            forget_pending_keys(&mut writes.pending_keys, &catalog, table, position, &row);
             self.journal.push(JournalEntry::KillPending {
                 table,
                 position,
@@ -380,14 +377,19 @@ impl Transaction {
             };
             match entry {
                 JournalEntry::Insert { table, position } => {
+                    let catalog = self.catalog();
                     if let Some(writes) = self.writes.get_mut(&table) {
-                        writes.inserts.truncate(position as usize);
-                        for keys in writes.pending_keys.values_mut() {
-                            keys.retain(|_, positions| {
-                                positions.remove(&position);
-                                !positions.is_empty()
-                            });
+                        if let Some(Some(row)) = writes.inserts.get(position as usize) {
+                            let row = row.clone();
+                            forget_pending_keys(
+                                &mut writes.pending_keys,
+                                &catalog,
+                                table,
+                                position,
+                                &row,
+                            );
                         }
+                        writes.inserts.truncate(position as usize);
                     }
                 }
                 JournalEntry::KillPending {
@@ -557,6 +559,9 @@ impl Transaction {
         }
         let tables = self.engine.tables.load();
         let catalog = self.catalog();
+        if self.catalog.is_some() {
+            self.check_new_unique_indexes(&catalog)?;
+        }
         for (table, writes) in &self.writes {
             let Some(store) = tables.get(table) else {
                 continue;
@@ -572,14 +577,56 @@ impl Transaction {
                 .indexes_of(*table)
                 .filter(|d| d.unique && storage_maintains(d))
             {
+                // Own rows among themselves too: an index created in this transaction after
+                // rows were inserted has no pending keys for them.
+                let mut own_keys = std::collections::HashSet::new();
                 for row in writes.inserts.iter().flatten() {
                     let key = key_of(&def.columns, row);
-                    if !key.iter().any(Value::is_null)
-                        && self.committed_key_live(*table, def.oid, &key)?
-                    {
+                    if key.iter().any(Value::is_null) {
+                        continue;
+                    }
+                    if self.committed_key_live(*table, def.oid, &key)? || own_keys.contains(&key) {
                         return Err(unique_violation(&def.name, &key));
                     }
+                    own_keys.insert(key);
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// A unique index created by this transaction must hold for the rows already committed.
+    fn check_new_unique_indexes(&self, catalog: &Catalog) -> Result<()> {
+        let tables = self.engine.tables.load();
+        for def in catalog
+            .indexes
+            .values()
+            .filter(|d| d.unique && storage_maintains(d))
+        {
+            let Some(store) = tables.get(&def.table) else {
+                continue;
+            };
+            if store.btrees.load().contains_key(&def.oid) {
+                continue;
+            }
+            let Some(table) = catalog.tables.get(&def.table) else {
+                continue;
+            };
+            let version = store.load();
+            let mine = self.writes.get(&def.table).map(|w| &w.deletes);
+            let mut seen = std::collections::HashSet::new();
+            let mut duplicate = None;
+            crate::engine::for_each_live_row(&version, table, |row_id, row| {
+                if duplicate.is_some() || mine.is_some_and(|d| d.contains(&row_id)) {
+                    return;
+                }
+                let key = key_of(&def.columns, row);
+                if !key.iter().any(Value::is_null) && !seen.insert(key.clone()) {
+                    duplicate = Some(key);
+                }
+            })?;
+            if let Some(key) = duplicate {
+                return Err(unique_violation(&def.name, &key));
             }
         }
         Ok(())
@@ -657,6 +704,28 @@ fn key_of(columns: &[u16], row: &[Value]) -> Vec<Value> {
         .iter()
         .map(|a| row.get(usize::from(*a) - 1).cloned().unwrap_or(Value::Null))
         .collect()
+}
+
+/// Removes pending row `position` from the pending keys of the table's indexes.
+fn forget_pending_keys(
+    pending_keys: &mut HashMap<u32, BTreeMap<Vec<Value>, BTreeSet<u32>>>,
+    catalog: &Catalog,
+    table: u32,
+    position: u32,
+    row: &[Value],
+) {
+    for def in catalog.indexes_of(table).filter(|d| storage_maintains(d)) {
+        let Some(keys) = pending_keys.get_mut(&def.oid) else {
+            continue;
+        };
+        let key = key_of(&def.columns, row);
+        if let Some(positions) = keys.get_mut(&key) {
+            positions.remove(&position);
+            if positions.is_empty() {
+                keys.remove(&key);
+            }
+        }
+    }
 }
 
 fn unique_violation(index: &str, key: &[Value]) -> StorageError {

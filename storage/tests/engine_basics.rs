@@ -208,3 +208,68 @@ fn vector_index_files_describe_exactly_their_segment() {
     let offset = hits[0].0;
     assert_eq!(segment.row_ids()[offset as usize], 43); // row ids start at 1
 }
+
+#[test]
+fn a_new_unique_index_is_checked_against_existing_and_own_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path());
+    let table = create_customers(&engine);
+    let mut txn = engine.begin();
+    for i in 0..8 {
+        txn.insert(table.oid, customer(i)).unwrap();
+    }
+    txn.commit().unwrap();
+    // city repeats every 4 rows: a unique index on it must be refused.
+    let mut txn = engine.begin();
+    txn.catalog_mut()
+        .create_btree_index(table.oid, "customers_city_key", &["city"], true)
+        .unwrap();
+    assert_eq!(txn.commit().unwrap_err().sqlstate(), "23505");
+    // On names it holds, and then guards new rows.
+    let mut txn = engine.begin();
+    let index = txn
+        .catalog_mut()
+        .create_btree_index(table.oid, "customers_name_key", &["name"], true)
+        .unwrap();
+    txn.commit().unwrap();
+    let mut txn = engine.begin();
+    let mut duplicate = customer(100);
+    duplicate[1] = Value::Text("customer 3".into());
+    assert_eq!(
+        txn.insert(table.oid, duplicate).unwrap_err().sqlstate(),
+        "23505"
+    );
+    let hit = txn
+        .index_lookup(index, &[Value::Text("customer 3".into())])
+        .unwrap();
+    assert_eq!(hit.len(), 1);
+}
+
+#[test]
+fn concurrent_ddl_conflicts_and_the_catalog_survives_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let table;
+    {
+        let engine = open(dir.path());
+        table = create_customers(&engine);
+        let mut a = engine.begin();
+        let mut b = engine.begin();
+        a.catalog_mut().ensure_schema("crm", 10);
+        b.catalog_mut().ensure_schema("sales", 10);
+        a.commit().unwrap();
+        assert!(matches!(
+            b.commit(),
+            Err(StorageError::SerializationFailure)
+        ));
+        engine.checkpoint().unwrap();
+        let mut c = engine.begin();
+        c.catalog_mut().ensure_schema("support", 10);
+        c.commit().unwrap();
+    }
+    let engine = open(dir.path());
+    let catalog = engine.catalog();
+    assert!(catalog.schema_by_name("crm").is_some());
+    assert!(catalog.schema_by_name("support").is_some());
+    assert!(catalog.schema_by_name("sales").is_none());
+    assert!(catalog.tables.contains_key(&table.oid));
+}

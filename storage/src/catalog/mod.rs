@@ -360,6 +360,122 @@ impl Catalog {
         self.indexes.values().filter(move |i| i.table == table)
     }
 
+    /// The OID of schema `name`, creating it when absent.
+    pub fn ensure_schema(&mut self, name: &str, owner: Oid) -> Oid {
+        if let Some(schema) = self.schema_by_name(name) {
+            return schema.oid;
+        }
+        let oid = self.allocate_oid();
+        self.schemas.insert(
+            oid,
+            SchemaDef {
+                oid,
+                name: name.to_string(),
+                owner,
+            },
+        );
+        oid
+    }
+
+    /// Adds a table with the given columns (name, type, NOT NULL) and, when `primary_key`
+    /// names columns, a primary-key constraint and its unique index `<table>_pkey`.
+    /// Returns the table's OID. Names are not checked for clashes: the SQL layer does that.
+    pub fn create_table(
+        &mut self,
+        schema: Oid,
+        name: &str,
+        owner: Oid,
+        columns: &[(&str, DataType, bool)],
+        primary_key: &[&str],
+    ) -> Oid {
+        let oid = self.allocate_oid();
+        let columns: Vec<ColumnDef> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, (column, data_type, not_null))| ColumnDef {
+                attnum: i as AttNum + 1,
+                name: column.to_string(),
+                data_type: data_type.clone(),
+                not_null: *not_null || primary_key.contains(column),
+                ..Default::default()
+            })
+            .collect();
+        let key: Vec<AttNum> = primary_key
+            .iter()
+            .filter_map(|k| columns.iter().find(|c| c.name == *k).map(|c| c.attnum))
+            .collect();
+        let mut constraints = Vec::new();
+        if !key.is_empty() {
+            let index = self.allocate_oid();
+            let index_name = format!("{name}_pkey");
+            constraints.push(ConstraintDef {
+                oid: index,
+                name: index_name.clone(),
+                kind: ConstraintKind::PrimaryKey {
+                    columns: key.clone(),
+                    index,
+                },
+            });
+            self.indexes.insert(
+                index,
+                IndexDef {
+                    oid: index,
+                    name: index_name,
+                    schema,
+                    table: oid,
+                    columns: key,
+                    unique: true,
+                    primary: true,
+                    ..Default::default()
+                },
+            );
+        }
+        self.tables.insert(
+            oid,
+            TableDef {
+                oid,
+                schema,
+                name: name.to_string(),
+                owner,
+                columns,
+                constraints,
+                ..Default::default()
+            },
+        );
+        oid
+    }
+
+    /// Adds a B-tree index on plain columns of `table`; returns its OID.
+    pub fn create_btree_index(
+        &mut self,
+        table: Oid,
+        name: &str,
+        columns: &[&str],
+        unique: bool,
+    ) -> Option<Oid> {
+        let def = self.tables.get(&table)?;
+        let attnums: Option<Vec<AttNum>> = columns
+            .iter()
+            .map(|c| def.column_by_name(c).map(|c| c.attnum))
+            .collect();
+        let attnums = attnums?;
+        let schema = def.schema;
+        let oid = self.allocate_oid();
+        self.indexes.insert(
+            oid,
+            IndexDef {
+                oid,
+                name: name.to_string(),
+                schema,
+                table,
+                columns: attnums,
+                unique,
+                ..Default::default()
+            },
+        );
+        Some(oid)
+    }
+
     /// Checks the invariants storage relies on: every index names an existing table and
     /// existing, live columns of it; attnums are dense and in order.
     pub fn validate(&self) -> Result<(), String> {
