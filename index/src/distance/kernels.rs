@@ -106,9 +106,13 @@ impl Kernels {
         families
     }
 
-    /// The family to use on this CPU. On x86_64 with AVX2 + FMA the hand-written kernels
-    /// (faster than simsimd on every primitive, see the benchmark); elsewhere simsimd, which
-    /// carries NEON / SVE kernels and falls back to its own serial code.
+    /// The family to use on this CPU. On x86_64 with AVX2 + FMA the hand-written kernels;
+    /// elsewhere simsimd, which carries NEON / SVE kernels and falls back to its own serial
+    /// code. `benches/distance_kernels.rs` on an AVX-512 machine (where simsimd uses its
+    /// AVX-512 kernels), hand-written vs simsimd: `l2_squared` and `dot` 1.4x faster at 96
+    /// dimensions, level at 384, 1.1x faster at 1536; `l1` 2.4–3.4x and `cosine_parts`
+    /// 2.3–3.8x faster at every size. The family is chosen whole, not per primitive, so that
+    /// `cosine_parts` and `dot` keep agreeing bit for bit.
     fn best_available() -> Kernels {
         Kernels::avx2_fma().unwrap_or_else(Kernels::simsimd)
     }

@@ -8,7 +8,7 @@
 //! | `<->`    | `L2`            | `sqrt(Σ (a-b)²)`              | [`l2_distance`]               |
 //! | `<=>`    | `Cosine`        | `1 - a·b / sqrt(‖a‖²‖b‖²)`    | [`cosine_distance`]           |
 //! | `<#>`    | `InnerProduct`  | `-(a·b)`                      | [`inner_product`] (positive)  |
-//! | `<+>`    | `L1`            | `Σ |a-b|`                     | [`l1_distance`]               |
+//! | `<+>`    | `L1`            | `Σ abs(a - b)`                | [`l1_distance`]               |
 //!
 //! Numerics follow pgvector's `src/vector.c`: sums are accumulated in `f32`; the final step
 //! (square root, cosine division, negation) is done in `f64`, which is what the SQL functions
