@@ -124,6 +124,8 @@ pub(crate) fn checkpoint(inner: &EngineInner) -> Result<CheckpointStats> {
         if !rows.is_empty() {
             let name = format!("seg-{}", manifest.next_segment);
             manifest.next_segment += 1;
+            // Never hand the name out again, even if this checkpoint fails.
+            manifest_guard.next_segment = manifest.next_segment;
             let slot = seal_rows(
                 inner,
                 def,

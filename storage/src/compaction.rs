@@ -122,6 +122,8 @@ pub(crate) fn compact(inner: &EngineInner) -> Result<CompactionStats> {
             } else {
                 let name = format!("seg-{}", manifest.next_segment);
                 manifest.next_segment += 1;
+                // Never hand the name out again, even if this checkpoint fails.
+                manifest_guard.next_segment = manifest.next_segment;
                 let slot = crate::checkpoint::write_slot(
                     inner,
                     def,

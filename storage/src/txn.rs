@@ -520,27 +520,28 @@ impl Transaction {
         let outcome = engine.wal.wait_durable(lsn);
         let mut commit = engine.commit.lock();
         commit.in_flight -= 1;
-        match outcome {
-            Ok(()) => {
-                drop(commit);
-                if engine
-                    .tables
-                    .load()
-                    .values()
-                    .any(|t| t.load().active.approx_bytes() > engine.options.memtable_limit_bytes)
-                {
-                    engine.nudge();
-                }
-                Ok(lsn)
-            }
-            Err(error) => {
-                engine.undo_commit(&undo);
-                if commit.in_flight == 0 && engine.wal.reset_after_failure().is_ok() {
-                    commit.next_lsn = engine.wal.durable_lsn() + 1;
-                }
-                Err(error)
-            }
+        if outcome.is_err() {
+            engine.undo_commit(&undo);
         }
+        // The last commit of a failed batch to leave (whatever its own outcome) re-opens the
+        // log: every failed transaction has been undone by then.
+        if commit.in_flight == 0
+            && engine.wal.failure().is_some()
+            && engine.wal.reset_after_failure().is_ok()
+        {
+            commit.next_lsn = engine.wal.durable_lsn() + 1;
+        }
+        drop(commit);
+        outcome?;
+        if engine
+            .tables
+            .load()
+            .values()
+            .any(|t| t.load().active.approx_bytes() > engine.options.memtable_limit_bytes)
+        {
+            engine.nudge();
+        }
+        Ok(lsn)
     }
 
     /// Checks, under the commit lock, that this transaction may still commit.

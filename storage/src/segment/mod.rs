@@ -14,6 +14,7 @@
 //! share one dimension are raw little-endian `f32`, 64-byte aligned, served zero-copy to the
 //! vector indexes of `index/` through [`Segment::vector_store`].
 
+pub mod block_cache;
 pub mod format;
 pub mod reader;
 pub mod writer;

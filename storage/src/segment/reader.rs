@@ -51,7 +51,11 @@ pub struct Segment {
     columns: Vec<StoredColumn>,
     disk_bytes: u64,
     decoded_blocks: Mutex<BlockCache>,
+    /// Identifies this open segment in the shared cache of decompressed blocks.
+    cache_id: u64,
 }
+
+static NEXT_CACHE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 struct StoredColumn {
     attnum: u16,
@@ -128,6 +132,7 @@ impl Segment {
             columns,
             disk_bytes,
             decoded_blocks: Mutex::new(BlockCache::default()),
+            cache_id: NEXT_CACHE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -224,10 +229,27 @@ impl Segment {
                 None => Value::Null,
             });
         }
-        let values = self.read_block(attnum, row / self.block_rows)?;
-        values.get(row % self.block_rows).cloned().ok_or_else(|| {
-            StorageError::corrupt(&column.file.path, 0, "block shorter than its row count")
-        })
+        let block = row / self.block_rows;
+        let index = row % self.block_rows;
+        let short =
+            || StorageError::corrupt(&column.file.path, 0, "block shorter than its row count");
+        if let Some(values) = self.decoded_blocks.lock().get(attnum, block) {
+            return values.get(index).cloned().ok_or_else(short);
+        }
+        let raw = match super::block_cache::get(self.cache_id, attnum, block as u32) {
+            Some(raw) => raw,
+            None => {
+                let meta = column.blocks.get(block).ok_or_else(short)?;
+                let raw = Arc::new(raw_scalar_block(column, block, meta)?);
+                super::block_cache::insert(self.cache_id, attnum, block as u32, Arc::clone(&raw));
+                raw
+            }
+        };
+        raw.value(index)
+            .map_err(|e| {
+                StorageError::corrupt(&column.file.path, 0, format!("block {block}: {e}"))
+            })?
+            .ok_or_else(short)
     }
 
     /// The raw vector of column `attnum` at `offset`; `None` when the row is NULL, the offset
@@ -359,6 +381,28 @@ fn verified_block_bytes<'a>(
     Ok(stored)
 }
 
+/// The decompressed bytes of a scalar block, indexed by row, checksum verified.
+fn raw_scalar_block(
+    column: &StoredColumn,
+    block: usize,
+    meta: &BlockMeta,
+) -> Result<super::block_cache::RawBlock> {
+    let path = &column.file.path;
+    let corrupt = |reason: String| StorageError::corrupt(path, meta.offset, reason);
+    let stored = verified_block_bytes(column, block, meta)?;
+    let raw_len = meta.raw_len as usize;
+    let raw = super::block_cache::decompress(stored, raw_len)
+        .map_err(|e| corrupt(format!("block {block} does not decompress: {e}")))?;
+    if raw.len() != raw_len {
+        return Err(corrupt(format!(
+            "block {block} decompresses to {} bytes, expected {raw_len}",
+            raw.len()
+        )));
+    }
+    super::block_cache::RawBlock::new(raw, meta.rows as usize)
+        .map_err(|e| corrupt(format!("block {block}: {e}")))
+}
+
 fn decode_scalar_block(
     column: &StoredColumn,
     block: usize,
@@ -368,7 +412,7 @@ fn decode_scalar_block(
     let corrupt = |reason: String| StorageError::corrupt(path, meta.offset, reason);
     let stored = verified_block_bytes(column, block, meta)?;
     let raw_len = meta.raw_len as usize;
-    let raw = zstd::bulk::decompress(stored, raw_len)
+    let raw = super::block_cache::decompress(stored, raw_len)
         .map_err(|e| corrupt(format!("block {block} does not decompress: {e}")))?;
     if raw.len() != raw_len {
         return Err(corrupt(format!(

@@ -350,6 +350,63 @@ impl<'a> Reader<'a> {
         self.value(0)
     }
 
+    /// Steps over one value without decoding it (no allocation): for finding where each
+    /// value of a block starts.
+    pub fn skip_value(&mut self) -> Result<(), DecodeError> {
+        self.skip(0)
+    }
+
+    fn skip(&mut self, depth: usize) -> Result<(), DecodeError> {
+        let tag = self.u8()?;
+        match tag {
+            0 => {}
+            1 => {
+                self.take(1)?;
+            }
+            2 => {
+                self.take(2)?;
+            }
+            3 | 5 | 10 => {
+                self.take(4)?;
+            }
+            4 | 6 | 11 | 12 | 13 => {
+                self.take(8)?;
+            }
+            7 => {
+                if self.u8()? == 0 {
+                    self.varint()?;
+                    self.bytes_with_length()?;
+                }
+            }
+            8 | 9 | 16 | 17 => {
+                self.bytes_with_length()?;
+            }
+            14 | 15 => {
+                self.take(16)?;
+            }
+            18 => {
+                if depth >= MAX_DECODE_DEPTH {
+                    return Err(self.error("arrays nested too deeply"));
+                }
+                let ndims = self.length(2)?;
+                for _ in 0..ndims {
+                    self.varint()?;
+                    self.varint()?;
+                }
+                let count = self.length(1)?;
+                for _ in 0..count {
+                    self.skip(depth + 1)?;
+                }
+            }
+            19 => {
+                let dims = self.length(4)?;
+                self.take(dims * 4)?;
+            }
+            _ => return Err(self.error("unknown value tag")),
+        }
+        Ok(())
+    }
+
     /// Decodes one row.
     pub fn read_row(&mut self) -> Result<Row, DecodeError> {
         let count = self.length(1)?;
@@ -458,6 +515,22 @@ mod tests {
         put_varint(&mut buf, 1);
         buf.push(0);
         assert!(decode_value(&buf).is_err());
+    }
+
+    #[test]
+    fn skipping_lands_where_decoding_does() {
+        let mut buf = Vec::new();
+        for v in sample_values() {
+            encode_value(&mut buf, &v);
+        }
+        let mut decoder = Reader::new(&buf);
+        let mut skipper = Reader::new(&buf);
+        for _ in sample_values() {
+            decoder.read_value().unwrap();
+            skipper.skip_value().unwrap();
+            assert_eq!(decoder.position(), skipper.position());
+        }
+        assert!(skipper.is_empty());
     }
 
     proptest! {

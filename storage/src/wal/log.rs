@@ -13,6 +13,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -36,6 +37,8 @@ struct State {
     pending_last_lsn: u64,
     durable_lsn: u64,
     failure: Option<String>,
+    /// Set when the failure was a full disk, naming the file: committers get `DiskFull`.
+    failure_disk_full: Option<PathBuf>,
     flushing: bool,
     shutdown: bool,
     /// `None` only while the flusher is writing to it.
@@ -45,6 +48,8 @@ struct State {
 
 struct Shared {
     state: Mutex<State>,
+    /// Mirror of `state.durable_lsn`, so that taking a snapshot never waits for the WAL lock.
+    durable: AtomicU64,
     work_ready: Condvar,
     progress: Condvar,
     faults: Arc<Faults>,
@@ -96,11 +101,24 @@ fn list_wal_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     Ok(files)
 }
 
+/// Removes `*.wal.tmp` files: WAL files whose creation a crash interrupted.
+fn remove_temporary_files(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(|e| StorageError::io(dir, e))? {
+        let entry = entry.map_err(|e| StorageError::io(dir, e))?;
+        if entry.file_name().to_string_lossy().ends_with(".wal.tmp") {
+            let path = entry.path();
+            fs::remove_file(&path).map_err(|e| StorageError::io(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
 impl Wal {
     /// Opens the log in `dir` (created if empty), replays nothing itself but returns every
     /// committed record after `checkpoint_lsn`, cutting off a torn tail.
     pub fn recover(dir: &Path, checkpoint_lsn: u64, faults: Arc<Faults>) -> Result<RecoveredWal> {
         fs::create_dir_all(dir).map_err(|e| StorageError::io(dir, e))?;
+        remove_temporary_files(dir)?;
         let files = list_wal_files(dir)?;
         let mut records = Vec::new();
         let mut next_lsn = checkpoint_lsn + 1;
@@ -184,11 +202,13 @@ impl Wal {
             None => create_wal_file(dir, next_lsn, &faults)?,
         };
         let shared = Arc::new(Shared {
+            durable: AtomicU64::new(next_lsn - 1),
             state: Mutex::new(State {
                 pending: Vec::new(),
                 pending_last_lsn: next_lsn - 1,
                 durable_lsn: next_lsn - 1,
                 failure: None,
+                failure_disk_full: None,
                 flushing: false,
                 shutdown: false,
                 active: Some(active),
@@ -239,6 +259,9 @@ impl Wal {
             if state.durable_lsn >= lsn {
                 return Ok(());
             }
+            if let Some(path) = &state.failure_disk_full {
+                return Err(StorageError::DiskFull { path: path.clone() });
+            }
             if let Some(failure) = &state.failure {
                 return Err(StorageError::CommitFailed {
                     reason: failure.clone(),
@@ -249,7 +272,7 @@ impl Wal {
     }
 
     pub fn durable_lsn(&self) -> u64 {
-        self.shared.state.lock().durable_lsn
+        self.shared.durable.load(Ordering::Acquire)
     }
 
     /// The error that stopped the log, if any.
@@ -285,6 +308,7 @@ impl Wal {
         state.pending.clear();
         state.pending_last_lsn = state.durable_lsn;
         state.failure = None;
+        state.failure_disk_full = None;
         Ok(())
     }
 
@@ -354,24 +378,40 @@ impl Drop for Wal {
 
 fn create_wal_file(dir: &Path, first_lsn: u64, faults: &Faults) -> Result<ActiveFile> {
     let path = dir.join(wal_file_name(first_lsn));
-    faults.check_write(&path)?;
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)
-        .map_err(|e| StorageError::io(&path, e))?;
-    file.write_all(&file_header())
-        .map_err(|e| StorageError::io(&path, e))?;
-    faults.fsync(&file, &path)?;
-    faults.fsync_dir(dir)?;
-    Ok(ActiveFile {
-        file,
-        path,
-        first_lsn,
-        durable_len: file_header().len() as u64,
-    })
+    let tmp = dir.join(format!("{}.tmp", wal_file_name(first_lsn)));
+    let created = (|| -> Result<File> {
+        faults.check_write(&tmp)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| StorageError::io(&tmp, e))?;
+        file.write_all(&file_header())
+            .map_err(|e| StorageError::io(&tmp, e))?;
+        faults.fsync(&file, &tmp)?;
+        fs::rename(&tmp, &path).map_err(|e| StorageError::io(&path, e))?;
+        faults.fsync_dir(dir)?;
+        Ok(file)
+    })();
+    match created {
+        Ok(file) => Ok(ActiveFile {
+            file,
+            path,
+            first_lsn,
+            durable_len: file_header().len() as u64,
+        }),
+        Err(error) => {
+            // A half-made file must not stay: the log goes on in the previous file, and a
+            // stray empty successor would make recovery see a gap.
+            let _ = fs::remove_file(&tmp);
+            if fs::remove_file(&path).is_ok() {
+                let _ = faults.fsync_dir(dir);
+            }
+            Err(error)
+        }
+    }
 }
 
 fn flusher_loop(shared: &Shared) {
@@ -403,9 +443,17 @@ fn flusher_loop(shared: &Shared) {
             Ok(()) => {
                 active.durable_len += batch.len() as u64;
                 state.durable_lsn = batch_last_lsn;
+                shared.durable.store(batch_last_lsn, Ordering::Release);
                 state.fsyncs += 1;
             }
             Err(error) => {
+                // Cut the undurable bytes off at once, so that a crash before the engine's
+                // reset cannot replay a commit that was reported as failed.
+                let _ = active.file.set_len(active.durable_len);
+                let _ = shared.faults.fsync(&active.file, &active.path);
+                if let StorageError::DiskFull { path } = &error {
+                    state.failure_disk_full = Some(path.clone());
+                }
                 state.failure = Some(error.to_string());
             }
         }

@@ -1,0 +1,116 @@
+//! Decompressed blocks for point reads, shared by every segment of the process.
+//!
+//! A point lookup needs one value from each column's block. Decoding all 1,024 values of a
+//! block for that is most of the cost, so point reads keep the *decompressed bytes* of a block
+//! with the start offset of each value, and decode only the value asked for. The cache holds
+//! at most [`RAW_BLOCK_CACHE_BYTES`] and evicts the oldest blocks first. Segments are never
+//! modified, so a cached block never goes stale; a dropped segment's blocks age out.
+//!
+//! Decompression reuses one zstd context per thread instead of creating one per block.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
+
+use crate::types::{DecodeError, Reader, Value};
+
+/// Byte budget of the shared cache of decompressed blocks.
+pub const RAW_BLOCK_CACHE_BYTES: usize = 256 << 20;
+
+/// One decompressed block and where each of its values starts.
+pub struct RawBlock {
+    bytes: Vec<u8>,
+    starts: Vec<u32>,
+}
+
+impl RawBlock {
+    /// Indexes the values of a decompressed block of `rows` values.
+    pub fn new(bytes: Vec<u8>, rows: usize) -> Result<RawBlock, DecodeError> {
+        let mut starts = Vec::with_capacity(rows);
+        let mut reader = Reader::new(&bytes);
+        for _ in 0..rows {
+            starts.push(reader.position() as u32);
+            reader.skip_value()?;
+        }
+        if !reader.is_empty() {
+            return Err(DecodeError {
+                offset: reader.position(),
+                reason: "bytes after the last value of a block",
+            });
+        }
+        Ok(RawBlock { bytes, starts })
+    }
+
+    /// The value of row `index` of the block.
+    pub fn value(&self, index: usize) -> Result<Option<Value>, DecodeError> {
+        let Some(start) = self.starts.get(index) else {
+            return Ok(None);
+        };
+        let mut reader = Reader::new(&self.bytes[*start as usize..]);
+        reader.read_value().map(Some)
+    }
+
+    fn size(&self) -> usize {
+        self.bytes.len() + self.starts.len() * 4 + 64
+    }
+}
+
+type Key = (u64, u16, u32);
+
+#[derive(Default)]
+struct Cache {
+    blocks: HashMap<Key, Arc<RawBlock>>,
+    order: VecDeque<Key>,
+    bytes: usize,
+}
+
+fn cache() -> &'static Mutex<Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(Cache::default()))
+}
+
+/// The cached block of (segment, column, block), if any.
+pub fn get(segment: u64, attnum: u16, block: u32) -> Option<Arc<RawBlock>> {
+    cache()
+        .lock()
+        .blocks
+        .get(&(segment, attnum, block))
+        .cloned()
+}
+
+/// Caches a block, evicting the oldest ones past the budget.
+pub fn insert(segment: u64, attnum: u16, block: u32, raw: Arc<RawBlock>) {
+    let key = (segment, attnum, block);
+    let mut cache = cache().lock();
+    if cache.blocks.contains_key(&key) {
+        return;
+    }
+    cache.bytes += raw.size();
+    cache.blocks.insert(key, raw);
+    cache.order.push_back(key);
+    while cache.bytes > RAW_BLOCK_CACHE_BYTES {
+        let Some(oldest) = cache.order.pop_front() else {
+            break;
+        };
+        if let Some(evicted) = cache.blocks.remove(&oldest) {
+            cache.bytes -= evicted.size();
+        }
+    }
+}
+
+/// Decompresses a zstd frame of `raw_len` bytes with this thread's reusable context.
+pub fn decompress(stored: &[u8], raw_len: usize) -> std::io::Result<Vec<u8>> {
+    thread_local! {
+        static CONTEXT: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+    }
+    CONTEXT.with(|context| {
+        let mut context = context.borrow_mut();
+        let decompressor = match context.as_mut() {
+            Some(d) => d,
+            None => context.insert(zstd::bulk::Decompressor::new()?),
+        };
+        decompressor.decompress(stored, raw_len)
+    })
+}
