@@ -98,15 +98,14 @@ pub(crate) fn checkpoint(inner: &EngineInner) -> Result<CheckpointStats> {
         };
         for slot in &version.segments {
             let persisted = slot.delete_file.read().clone();
-            let deleted_now = slot.deletes.deleted_by(checkpoint_lsn);
-            let delete_file = if deleted_now != persisted.1 {
-                let name = format!("{}.{checkpoint_lsn}.dv", slot.name);
-                let path = table_dir.join(&name);
-                remove_if_exists(&path)?;
-                slot.deletes.store_upto(&path, checkpoint_lsn, &faults)?;
-                new_delete_files.push((slot.clone(), name.clone(), deleted_now));
-                stats.delete_files += 1;
-                Some(name)
+            let delete_file = if slot.deletes.deleted_by(checkpoint_lsn) != persisted.1 {
+                // Recorded in the slot only once the manifest naming it is durable.
+                let written = write_delete_file(slot, &table_dir, checkpoint_lsn, &faults)?;
+                if let Some((name, count)) = &written {
+                    new_delete_files.push((slot.clone(), name.clone(), *count));
+                    stats.delete_files += 1;
+                }
+                written.map(|(name, _)| name)
             } else {
                 persisted.0
             };
@@ -135,18 +134,13 @@ pub(crate) fn checkpoint(inner: &EngineInner) -> Result<CheckpointStats> {
                 checkpoint_lsn,
                 &catalog.catalog,
             )?;
-            let persisted = slot.deletes.deleted_by(checkpoint_lsn);
-            let delete_file = if persisted > 0 {
-                let dv_name = format!("{name}.{checkpoint_lsn}.dv");
-                let path = table_dir.join(&dv_name);
-                remove_if_exists(&path)?;
-                slot.deletes.store_upto(&path, checkpoint_lsn, &faults)?;
-                *slot.delete_file.write() = (Some(dv_name.clone()), persisted);
+            let delete_file = write_delete_file(&slot, &table_dir, checkpoint_lsn, &faults)?;
+            if delete_file.is_some() {
                 stats.delete_files += 1;
-                Some(dv_name)
-            } else {
-                None
-            };
+            }
+            *slot.delete_file.write() =
+                delete_file.clone().map_or((None, 0), |(n, c)| (Some(n), c));
+            let delete_file = delete_file.map(|(name, _)| name);
             entry.segments.push(SegmentEntry { name, delete_file });
             stats.sealed_rows += rows.len();
             stats.new_segments += 1;
@@ -207,6 +201,25 @@ pub(crate) fn checkpoint(inner: &EngineInner) -> Result<CheckpointStats> {
     stats.trimmed_wal_files = inner.wal.trim(checkpoint_lsn)?;
     crate::engine::remove_unreferenced_files(&inner.dir, &manifest)?;
     Ok(stats)
+}
+
+/// Writes the delete-vector file of `slot` holding its deletes up to `checkpoint_lsn`, if
+/// it has any; returns the file's name and the number of deletes in it.
+pub(crate) fn write_delete_file(
+    slot: &SegmentSlot,
+    table_dir: &std::path::Path,
+    checkpoint_lsn: u64,
+    faults: &crate::files::Faults,
+) -> Result<Option<(String, usize)>> {
+    let count = slot.deletes.deleted_by(checkpoint_lsn);
+    if count == 0 {
+        return Ok(None);
+    }
+    let name = format!("{}.{checkpoint_lsn}.dv", slot.name);
+    let path = table_dir.join(&name);
+    remove_if_exists(&path)?;
+    slot.deletes.store_upto(&path, checkpoint_lsn, faults)?;
+    Ok(Some((name, count)))
 }
 
 /// Writes `rows` (in row-id order) as segment `name` of table `def`, builds its vector

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use crate::catalog::TableDef;
 use crate::engine::EngineInner;
 use crate::error::Result;
-use crate::files::remove_if_exists;
 use crate::manifest::SegmentEntry;
 use crate::table::{read_segment_row, SegmentSlot, TableVersion};
 use crate::types::Row;
@@ -139,17 +138,15 @@ pub(crate) fn compact(inner: &EngineInner) -> Result<CompactionStats> {
                         slot.deletes.set(offset as u32, *d);
                     }
                 }
-                let persisted = slot.deletes.deleted_by(checkpoint_lsn);
-                let delete_file = if persisted > 0 {
-                    let dv_name = format!("{name}.{checkpoint_lsn}.dv");
-                    let path = table_dir.join(&dv_name);
-                    remove_if_exists(&path)?;
-                    slot.deletes.store_upto(&path, checkpoint_lsn, &faults)?;
-                    *slot.delete_file.write() = (Some(dv_name.clone()), persisted);
-                    Some(dv_name)
-                } else {
-                    None
-                };
+                let delete_file = crate::checkpoint::write_delete_file(
+                    &slot,
+                    &table_dir,
+                    checkpoint_lsn,
+                    &faults,
+                )?;
+                *slot.delete_file.write() =
+                    delete_file.clone().map_or((None, 0), |(n, c)| (Some(n), c));
+                let delete_file = delete_file.map(|(name, _)| name);
                 faults.fsync_dir(&table_dir)?;
                 Some((SegmentEntry { name, delete_file }, slot))
             };

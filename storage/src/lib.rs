@@ -22,6 +22,7 @@ pub mod checkpoint;
 pub mod compaction;
 pub mod datadir;
 pub mod engine;
+pub mod envelope;
 pub mod error;
 pub mod files;
 pub mod manifest;

@@ -22,7 +22,6 @@ use crate::files::Faults;
 
 pub const MANIFEST_MAGIC: &[u8; 8] = b"CUSTMAN\0";
 pub const MANIFEST_VERSION: u32 = 1;
-const HEADER_LEN: usize = 24;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -54,44 +53,19 @@ pub struct SegmentEntry {
     pub delete_file: Option<String>,
 }
 
+const KIND: crate::envelope::Kind = crate::envelope::Kind {
+    name: "manifest",
+    magic: MANIFEST_MAGIC,
+    version: MANIFEST_VERSION,
+};
+
 impl Manifest {
     pub fn encode(&self) -> Vec<u8> {
-        let body = serde_json::to_vec(self).unwrap_or_default();
-        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-        out.extend_from_slice(MANIFEST_MAGIC);
-        out.extend_from_slice(&MANIFEST_VERSION.to_le_bytes());
-        out.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
-        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-        out.extend_from_slice(&body);
-        out
+        crate::envelope::encode(&KIND, self)
     }
 
     pub fn decode(bytes: &[u8], path: &Path) -> Result<Manifest> {
-        if bytes.len() < HEADER_LEN || &bytes[..8] != MANIFEST_MAGIC {
-            return Err(StorageError::corrupt(path, 0, "not a custos manifest"));
-        }
-        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-        if version != MANIFEST_VERSION {
-            return Err(StorageError::UnsupportedVersion {
-                path: path.to_path_buf(),
-                found: version,
-                supported: MANIFEST_VERSION,
-            });
-        }
-        let crc = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
-        let mut len = [0u8; 8];
-        len.copy_from_slice(&bytes[16..24]);
-        let body = &bytes[HEADER_LEN..];
-        if body.len() as u64 != u64::from_le_bytes(len) || crc32c::crc32c(body) != crc {
-            return Err(StorageError::corrupt(
-                path,
-                HEADER_LEN as u64,
-                "manifest checksum or length mismatch",
-            ));
-        }
-        serde_json::from_slice(body).map_err(|e| {
-            StorageError::corrupt(path, HEADER_LEN as u64, format!("manifest unreadable: {e}"))
-        })
+        crate::envelope::decode(&KIND, bytes, path)
     }
 
     /// Reads the manifest at `path`; a missing file is the empty manifest of a new directory.

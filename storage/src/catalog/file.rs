@@ -19,74 +19,25 @@ use crate::error::{Result, StorageError};
 
 pub const CATALOG_MAGIC: &[u8; 8] = b"CUSTCAT\0";
 pub const CATALOG_VERSION: u32 = 1;
-const HEADER_LEN: usize = 24;
+
+const KIND: crate::envelope::Kind = crate::envelope::Kind {
+    name: "catalog",
+    magic: CATALOG_MAGIC,
+    version: CATALOG_VERSION,
+};
 
 impl Catalog {
     /// The catalog in its versioned, checksummed encoding.
     pub fn encode(&self) -> Vec<u8> {
-        let body = serde_json::to_vec(self).unwrap_or_else(|_| b"{}".to_vec());
-        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-        out.extend_from_slice(CATALOG_MAGIC);
-        out.extend_from_slice(&CATALOG_VERSION.to_le_bytes());
-        out.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
-        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-        out.extend_from_slice(&body);
-        out
+        crate::envelope::encode(&KIND, self)
     }
 
     /// Reads an encoded catalog; `origin` names where it came from in errors.
     pub fn decode(bytes: &[u8], origin: &Path) -> Result<Catalog> {
-        if bytes.len() < HEADER_LEN {
-            return Err(StorageError::corrupt(
-                origin,
-                0,
-                "catalog shorter than its header",
-            ));
-        }
-        if &bytes[..8] != CATALOG_MAGIC {
-            return Err(StorageError::corrupt(
-                origin,
-                0,
-                "not a custos catalog (bad magic)",
-            ));
-        }
-        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-        if version != CATALOG_VERSION {
-            return Err(StorageError::UnsupportedVersion {
-                path: origin.to_path_buf(),
-                found: version,
-                supported: CATALOG_VERSION,
-            });
-        }
-        let crc = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
-        let mut len_bytes = [0u8; 8];
-        len_bytes.copy_from_slice(&bytes[16..24]);
-        let len = u64::from_le_bytes(len_bytes);
-        let body = &bytes[HEADER_LEN..];
-        if body.len() as u64 != len {
-            return Err(StorageError::corrupt(
-                origin,
-                HEADER_LEN as u64,
-                format!("catalog body is {} bytes, header says {len}", body.len()),
-            ));
-        }
-        if crc32c::crc32c(body) != crc {
-            return Err(StorageError::corrupt(
-                origin,
-                HEADER_LEN as u64,
-                "catalog CRC mismatch",
-            ));
-        }
-        let catalog: Catalog = serde_json::from_slice(body).map_err(|e| {
-            StorageError::corrupt(
-                origin,
-                HEADER_LEN as u64,
-                format!("catalog unreadable: {e}"),
-            )
+        let catalog: Catalog = crate::envelope::decode(&KIND, bytes, origin)?;
+        catalog.validate().map_err(|reason| {
+            StorageError::corrupt(origin, crate::envelope::HEADER_LEN as u64, reason)
         })?;
-        catalog
-            .validate()
-            .map_err(|reason| StorageError::corrupt(origin, HEADER_LEN as u64, reason))?;
         Ok(catalog)
     }
 }

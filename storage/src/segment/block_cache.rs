@@ -52,6 +52,14 @@ impl RawBlock {
         reader.read_value().map(Some)
     }
 
+    /// Every value of the block, decoded.
+    pub fn values(&self) -> Result<Vec<Value>, DecodeError> {
+        let mut reader = Reader::new(&self.bytes);
+        (0..self.starts.len())
+            .map(|_| reader.read_value())
+            .collect()
+    }
+
     fn size(&self) -> usize {
         self.bytes.len() + self.starts.len() * 4 + 64
     }

@@ -30,7 +30,7 @@ use super::format::{
 use super::BlockStats;
 use crate::error::{Result, StorageError};
 use crate::files::read_file;
-use crate::types::{DataType, Reader, Value, MAX_VECTOR_DIMENSIONS};
+use crate::types::{DataType, Value, MAX_VECTOR_DIMENSIONS};
 
 #[cfg(not(target_endian = "little"))]
 compile_error!(
@@ -408,32 +408,15 @@ fn decode_scalar_block(
     block: usize,
     meta: &BlockMeta,
 ) -> Result<Vec<Value>> {
-    let path = &column.file.path;
-    let corrupt = |reason: String| StorageError::corrupt(path, meta.offset, reason);
-    let stored = verified_block_bytes(column, block, meta)?;
-    let raw_len = meta.raw_len as usize;
-    let raw = super::block_cache::decompress(stored, raw_len)
-        .map_err(|e| corrupt(format!("block {block} does not decompress: {e}")))?;
-    if raw.len() != raw_len {
-        return Err(corrupt(format!(
-            "block {block} decompresses to {} bytes, expected {raw_len}",
-            raw.len()
-        )));
-    }
-    let mut reader = Reader::new(&raw);
-    let mut values = Vec::with_capacity(meta.rows as usize);
-    for _ in 0..meta.rows {
-        let value = reader
-            .read_value()
-            .map_err(|e| corrupt(format!("block {block}: {e}")))?;
-        values.push(value);
-    }
-    if !reader.is_empty() {
-        return Err(corrupt(format!(
-            "block {block} has bytes after its last row"
-        )));
-    }
-    Ok(values)
+    raw_scalar_block(column, block, meta)?
+        .values()
+        .map_err(|e| {
+            StorageError::corrupt(
+                &column.file.path,
+                meta.offset,
+                format!("block {block}: {e}"),
+            )
+        })
 }
 
 /// Opens a column file and checks it against its meta entry.
