@@ -330,7 +330,8 @@ pub(crate) fn background_loop(weak: Weak<EngineInner>) {
             .tables
             .load()
             .values()
-            .any(|t| t.load().active.approx_bytes() > limit);
+            .any(|t| t.load().active.approx_bytes() > limit)
+            || inner.wal.active_file_bytes() > inner.options.wal_limit_bytes;
         if over_limit {
             if let Err(error) = checkpoint(&inner) {
                 *inner.last_maintenance_error.lock() = Some(error.to_string());

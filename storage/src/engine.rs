@@ -37,6 +37,9 @@ use crate::wal::{Wal, WalOp};
 pub struct EngineOptions {
     /// A memtable past this many bytes asks the background thread for a checkpoint.
     pub memtable_limit_bytes: usize,
+    /// A WAL file past this many bytes asks for a checkpoint too (deletes alone do not grow
+    /// memtables, but they grow the log).
+    pub wal_limit_bytes: u64,
     /// Segments with fewer rows than this are merged by compaction.
     pub compaction_small_segment_rows: usize,
     /// A segment with at least this fraction of deleted rows is rewritten by compaction.
@@ -53,6 +56,7 @@ impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
             memtable_limit_bytes: 64 << 20,
+            wal_limit_bytes: 256 << 20,
             compaction_small_segment_rows: 65_536,
             compaction_deleted_fraction: 0.2,
             background_maintenance: true,

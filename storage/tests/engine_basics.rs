@@ -273,3 +273,31 @@ fn concurrent_ddl_conflicts_and_the_catalog_survives_checkpoints() {
     assert!(catalog.schema_by_name("sales").is_none());
     assert!(catalog.tables.contains_key(&table.oid));
 }
+
+#[test]
+fn a_growing_wal_triggers_a_background_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = storage::EngineOptions {
+        background_maintenance: true,
+        memtable_limit_bytes: usize::MAX,
+        wal_limit_bytes: 16 << 10,
+        ..test_options()
+    };
+    let engine = storage::Engine::open(dir.path(), options).unwrap();
+    let table = create_customers(&engine);
+    for i in 0..200 {
+        let mut txn = engine.begin();
+        txn.insert(table.oid, customer(i)).unwrap();
+        txn.commit().unwrap();
+    }
+    engine.nudge_maintenance();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while engine.segment_count(table.oid) == Some(0) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        engine.segment_count(table.oid).unwrap() >= 1,
+        "no checkpoint ran"
+    );
+    assert_eq!(engine.last_maintenance_error(), None);
+}

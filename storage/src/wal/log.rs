@@ -281,6 +281,16 @@ impl Wal {
     }
 
     /// How many fsyncs the flusher has made (group commit makes this less than the commits).
+    /// Bytes of records in the current WAL file (what a checkpoint would let go of).
+    pub fn active_file_bytes(&self) -> u64 {
+        self.shared
+            .state
+            .lock()
+            .active
+            .as_ref()
+            .map_or(0, |a| a.durable_len)
+    }
+
     pub fn fsync_count(&self) -> u64 {
         self.shared.state.lock().fsyncs
     }
