@@ -13,7 +13,6 @@ use std::sync::Arc;
 use bigdecimal::num_bigint::BigInt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use storage::catalog::{ColumnDef, ConstraintDef, ConstraintKind, IndexDef, TableDef};
 use storage::types::{encode_row, DataType, Numeric, Row, Value};
 use storage::Engine;
 
@@ -44,63 +43,34 @@ pub fn create_customer_table(engine: &Engine) -> storage::Result<CustomerTable> 
     let mut txn = engine.begin();
     let catalog = txn.catalog_mut();
     let schema = catalog.ensure_schema("public", 10);
-    let oid = catalog.allocate_oid();
-    let pkey = catalog.allocate_oid();
-    let column = |attnum: u16, name: &str, data_type: DataType| ColumnDef {
-        attnum,
-        name: name.into(),
-        data_type,
-        not_null: attnum == 1,
-        ..Default::default()
-    };
     let balance_type = DataType::Numeric {
         precision: Some(12),
         scale: Some(2),
     };
-    catalog.tables.insert(
-        oid,
-        TableDef {
-            oid,
-            schema,
-            name: "customers".into(),
-            owner: 10,
-            columns: vec![
-                column(1, "id", DataType::Int8),
-                column(2, "name", DataType::Text),
-                column(3, "email", DataType::Text),
-                column(4, "city", DataType::Text),
-                column(5, "balance", balance_type),
-                column(6, "created", DataType::Timestamptz),
-                column(
-                    7,
-                    "embedding",
-                    DataType::Vector(Some(EMBEDDING_DIMENSIONS as u32)),
-                ),
-            ],
-            constraints: vec![ConstraintDef {
-                oid: pkey,
-                name: "customers_pkey".into(),
-                kind: ConstraintKind::PrimaryKey {
-                    columns: vec![1],
-                    index: pkey,
-                },
-            }],
-            ..Default::default()
-        },
+    let oid = catalog.create_table(
+        schema,
+        "customers",
+        10,
+        &[
+            ("id", DataType::Int8, true),
+            ("name", DataType::Text, false),
+            ("email", DataType::Text, false),
+            ("city", DataType::Text, false),
+            ("balance", balance_type, false),
+            ("created", DataType::Timestamptz, false),
+            (
+                "embedding",
+                DataType::Vector(Some(EMBEDDING_DIMENSIONS as u32)),
+                false,
+            ),
+        ],
+        &["id"],
     );
-    catalog.indexes.insert(
-        pkey,
-        IndexDef {
-            oid: pkey,
-            name: "customers_pkey".into(),
-            schema,
-            table: oid,
-            columns: vec![1],
-            unique: true,
-            primary: true,
-            ..Default::default()
-        },
-    );
+    let pkey = catalog
+        .indexes_of(oid)
+        .find(|index| index.primary)
+        .map(|index| index.oid)
+        .ok_or_else(|| storage::StorageError::InvalidCatalog("no primary key".into()))?;
     txn.commit()?;
     Ok(CustomerTable { oid, pkey })
 }

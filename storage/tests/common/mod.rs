@@ -1,9 +1,7 @@
 //! Helpers shared by the storage integration tests: a small customer table and its catalog.
 #![allow(dead_code)]
 
-use storage::catalog::{
-    ColumnDef, ConstraintDef, ConstraintKind, IndexDef, IndexMethodDef, SchemaDef, TableDef,
-};
+use storage::catalog::{IndexDef, IndexMethodDef};
 use storage::types::{DataType, Value};
 use storage::{Engine, EngineOptions};
 
@@ -28,90 +26,36 @@ pub fn test_options() -> EngineOptions {
 pub fn create_customers(engine: &Engine) -> Table {
     let mut txn = engine.begin();
     let catalog = txn.catalog_mut();
-    let schema = match catalog.schema_by_name("public") {
-        Some(s) => s.oid,
-        None => {
-            let oid = catalog.allocate_oid();
-            catalog.schemas.insert(
-                oid,
-                SchemaDef {
-                    oid,
-                    name: "public".into(),
-                    owner: 10,
+    let schema = catalog.ensure_schema("public", 10);
+    let oid = catalog.create_table(
+        schema,
+        "customers",
+        10,
+        &[
+            ("id", DataType::Int8, true),
+            ("name", DataType::Text, false),
+            ("city", DataType::Text, false),
+            (
+                "balance",
+                DataType::Numeric {
+                    precision: None,
+                    scale: None,
                 },
-            );
-            oid
-        }
-    };
-    let oid = catalog.allocate_oid();
-    let column = |attnum: u16, name: &str, data_type: DataType| ColumnDef {
-        attnum,
-        name: name.into(),
-        data_type,
-        ..Default::default()
-    };
-    let pkey = catalog.allocate_oid();
-    let by_city = catalog.allocate_oid();
+                false,
+            ),
+            ("embedding", DataType::Vector(Some(4)), false),
+        ],
+        &["id"],
+    );
+    let pkey = catalog
+        .indexes_of(oid)
+        .find(|i| i.primary)
+        .map(|i| i.oid)
+        .expect("primary key index");
+    let by_city = catalog
+        .create_btree_index(oid, "customers_city", &["city"], false)
+        .expect("city index");
     let embedding_index = catalog.allocate_oid();
-    catalog.tables.insert(
-        oid,
-        TableDef {
-            oid,
-            schema,
-            name: "customers".into(),
-            owner: 10,
-            columns: vec![
-                ColumnDef {
-                    not_null: true,
-                    ..column(1, "id", DataType::Int8)
-                },
-                column(2, "name", DataType::Text),
-                column(3, "city", DataType::Text),
-                column(
-                    4,
-                    "balance",
-                    DataType::Numeric {
-                        precision: None,
-                        scale: None,
-                    },
-                ),
-                column(5, "embedding", DataType::Vector(Some(4))),
-            ],
-            constraints: vec![ConstraintDef {
-                oid: pkey,
-                name: "customers_pkey".into(),
-                kind: ConstraintKind::PrimaryKey {
-                    columns: vec![1],
-                    index: pkey,
-                },
-            }],
-            ..Default::default()
-        },
-    );
-    catalog.indexes.insert(
-        pkey,
-        IndexDef {
-            oid: pkey,
-            name: "customers_pkey".into(),
-            schema,
-            table: oid,
-            columns: vec![1],
-            unique: true,
-            primary: true,
-            ..Default::default()
-        },
-    );
-    catalog.indexes.insert(
-        by_city,
-        IndexDef {
-            oid: by_city,
-            name: "customers_city".into(),
-            schema,
-            table: oid,
-            columns: vec![3],
-            ..Default::default()
-        },
-    );
     catalog.indexes.insert(
         embedding_index,
         IndexDef {
