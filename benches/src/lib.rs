@@ -6,6 +6,9 @@
 //! when it is present (read in place, never copied into the repository) and falls back to
 //! synthetic names otherwise; every other column is generated. Rows depend only on their id
 //! and the generator's seed, so runs are repeatable.
+//!
+//! [`wire`] holds the parts of `wire_bench`, which drives the `custos` server and PostgreSQL 15
+//! over the wire.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +18,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use storage::types::{encode_row, DataType, Numeric, Row, Value};
 use storage::Engine;
+
+pub mod wire;
 
 /// Dimensions of the `embedding` column.
 pub const EMBEDDING_DIMENSIONS: usize = 16;

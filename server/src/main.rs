@@ -1,13 +1,24 @@
 //! The `custos` command line. Each subcommand lives in its own module; this file only parses
 //! arguments and reports errors.
 
+mod auth;
+mod config;
+mod connection;
+mod copy;
 mod demo;
 mod inspect;
+mod registry;
+mod serve;
+mod server;
+mod types;
+mod wire;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+use config::{FileSettings, ServeConfig};
 
 /// Custos: a PostgreSQL-compatible database for customer-360 data with built-in retrieval.
 #[derive(Parser)]
@@ -17,17 +28,43 @@ struct Cli {
     command: Command,
 }
 
+/// Options of `custos serve`. Each may also be set in the `--config` file (same name with
+/// underscores); a flag wins over the file.
+#[derive(Args)]
+struct ServeArgs {
+    /// Data directory (created on first start). On the first start of an empty directory the
+    /// superuser `custos` is created with the password in the environment variable
+    /// CUSTOS_PASSWORD (or a generated one, printed once on stderr).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Address and port to listen on [default: 127.0.0.1:5433].
+    #[arg(long, value_name = "ADDRESS:PORT")]
+    listen: Option<String>,
+    /// TOML file with any of these settings: data_dir, listen, max_connections, model_dir,
+    /// authentication_timeout_seconds, shutdown_timeout_seconds.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Most client connections at once; more are refused with "sorry, too many clients
+    /// already" [default: 100].
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
+    /// Directory of the embedding model files (fetched by scripts/fetch-models).
+    #[arg(long, value_name = "DIR")]
+    model_dir: Option<PathBuf>,
+    /// Seconds a client may take to start up and authenticate [default: 60].
+    #[arg(long, value_name = "SECONDS")]
+    authentication_timeout_seconds: Option<u64>,
+    /// On SIGTERM or SIGINT, seconds to wait for busy connections to finish before exiting
+    /// [default: 10].
+    #[arg(long, value_name = "SECONDS")]
+    shutdown_timeout_seconds: Option<u64>,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the PostgreSQL wire protocol (not available yet: see the README's status).
-    Serve {
-        /// Data directory (created on first start).
-        #[arg(long)]
-        data_dir: PathBuf,
-        /// Address to listen on, e.g. 127.0.0.1:5433.
-        #[arg(long, default_value = "127.0.0.1:5433")]
-        listen: String,
-    },
+    /// Serve the PostgreSQL wire protocol (version 3, SCRAM-SHA-256 authentication) on a data
+    /// directory until SIGTERM or SIGINT, which shut down gracefully.
+    Serve(ServeArgs),
     /// Create (or top up) a data directory with the generated customer-360 demo dataset:
     /// customers, accounts, interactions and support tickets.
     Demo {
@@ -47,14 +84,26 @@ enum Command {
     },
 }
 
+fn serve(args: ServeArgs) -> Result<(), String> {
+    let file = match &args.config {
+        Some(path) => FileSettings::load(path)?,
+        None => FileSettings::default(),
+    };
+    let flags = FileSettings {
+        data_dir: args.data_dir,
+        listen: args.listen,
+        max_connections: args.max_connections,
+        model_dir: args.model_dir,
+        authentication_timeout_seconds: args.authentication_timeout_seconds,
+        shutdown_timeout_seconds: args.shutdown_timeout_seconds,
+    };
+    serve::run(ServeConfig::resolve(flags, file)?)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Serve { data_dir, listen } => Err(format!(
-            "the PostgreSQL wire-protocol server is not built yet (data dir {}, listen {listen}); \
-             `custos demo` and `custos inspect` work on the storage engine today",
-            data_dir.display()
-        )),
+        Command::Serve(args) => serve(args),
         Command::Demo {
             data_dir,
             customers,

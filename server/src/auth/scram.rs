@@ -1,0 +1,599 @@
+//! SCRAM-SHA-256 (RFC 5802, RFC 7677) as PostgreSQL implements it (`auth-scram.c`).
+//!
+//! The stored verifier is PostgreSQL's text form,
+//! `SCRAM-SHA-256$<iterations>:<salt base64>$<StoredKey base64>:<ServerKey base64>`. The
+//! server never sees or keeps a password: it checks the client's proof against StoredKey and
+//! proves itself with ServerKey.
+//!
+//! As in PostgreSQL: the user name inside the SCRAM messages is ignored (the startup packet's
+//! user counts), channel binding flags `n` and `y` are accepted and `p` refused (no TLS yet),
+//! an authorization identity is refused, and a user who does not exist (or has no verifier)
+//! gets the same exchange with a mock salt derived from the user name and a server secret,
+//! failing only at the proof check, so neither messages nor timing reveal whether the role
+//! exists.
+//!
+//! SASLprep (RFC 4013) is applied to passwords as PostgreSQL does for ASCII passwords (no
+//! change) and, for other passwords, its mapping steps (non-ASCII spaces to a space, "mapped
+//! to nothing" characters removed); Unicode normalisation (NFKC) is not applied, so a password
+//! whose NFKC form differs from itself must be typed in normalised form.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// PostgreSQL's default `scram_iterations`.
+pub const DEFAULT_ITERATIONS: u32 = 4096;
+/// Salt length PostgreSQL uses for new verifiers (`SCRAM_DEFAULT_SALT_LEN`).
+pub const SALT_LENGTH: usize = 16;
+/// Random bytes in the server's part of the nonce (`SCRAM_RAW_NONCE_LEN`).
+const SERVER_NONCE_LENGTH: usize = 18;
+/// Refuse verifiers that would make a login burn seconds of CPU (verifiers come from our own
+/// catalog, so this only guards against a corrupted or hostile entry).
+const MAX_ITERATIONS: u32 = 10_000_000;
+
+pub const MECHANISM: &str = "SCRAM-SHA-256";
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// `Hi()` of RFC 5802: PBKDF2-HMAC-SHA-256 with one output block.
+pub fn salted_password(password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(password).expect("HMAC accepts keys of any length");
+    mac.update(salt);
+    mac.update(&1u32.to_be_bytes());
+    let mut u: [u8; 32] = mac.finalize().into_bytes().into();
+    let mut result = u;
+    for _ in 1..iterations {
+        u = hmac(password, &u);
+        for (r, x) in result.iter_mut().zip(u.iter()) {
+            *r ^= x;
+        }
+    }
+    result
+}
+
+/// The password bytes SCRAM hashes: SASLprep's mapping as described in the module doc.
+pub fn prepare_password(password: &str) -> Vec<u8> {
+    if password.is_ascii() {
+        return password.as_bytes().to_vec();
+    }
+    let mut out = String::with_capacity(password.len());
+    for c in password.chars() {
+        match c {
+            // RFC 3454 C.1.2: non-ASCII space characters map to SPACE.
+            '\u{00A0}'
+            | '\u{1680}'
+            | '\u{2000}'..='\u{200B}'
+            | '\u{202F}'
+            | '\u{205F}'
+            | '\u{3000}' => out.push(' '),
+            // RFC 3454 B.1: commonly mapped to nothing.
+            '\u{00AD}'
+            | '\u{034F}'
+            | '\u{1806}'
+            | '\u{180B}'..='\u{180D}'
+            | '\u{200C}'
+            | '\u{200D}'
+            | '\u{2060}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}' => {}
+            other => out.push(other),
+        }
+    }
+    out.into_bytes()
+}
+
+/// A parsed SCRAM-SHA-256 verifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verifier {
+    pub iterations: u32,
+    pub salt: Vec<u8>,
+    pub stored_key: [u8; 32],
+    pub server_key: [u8; 32],
+}
+
+impl Verifier {
+    /// The verifier of `password` with `salt`.
+    pub fn from_password(password: &str, salt: &[u8], iterations: u32) -> Verifier {
+        let salted = salted_password(&prepare_password(password), salt, iterations);
+        let client_key = hmac(&salted, b"Client Key");
+        Verifier {
+            iterations,
+            salt: salt.to_vec(),
+            stored_key: sha256(&client_key),
+            server_key: hmac(&salted, b"Server Key"),
+        }
+    }
+
+    /// A verifier with a fresh random salt and the default iteration count.
+    pub fn generate(password: &str) -> Verifier {
+        let mut salt = [0u8; SALT_LENGTH];
+        rand::thread_rng().fill_bytes(&mut salt);
+        Verifier::from_password(password, &salt, DEFAULT_ITERATIONS)
+    }
+
+    /// Reads PostgreSQL's text form; `None` when it is not a SCRAM-SHA-256 verifier.
+    pub fn parse(text: &str) -> Option<Verifier> {
+        let rest = text.strip_prefix("SCRAM-SHA-256$")?;
+        let (iterations_and_salt, keys) = rest.split_once('$')?;
+        let (iterations, salt) = iterations_and_salt.split_once(':')?;
+        let (stored, server) = keys.split_once(':')?;
+        let iterations: u32 = iterations.parse().ok()?;
+        if iterations == 0 || iterations > MAX_ITERATIONS {
+            return None;
+        }
+        Some(Verifier {
+            iterations,
+            salt: BASE64.decode(salt).ok()?,
+            stored_key: BASE64.decode(stored).ok()?.try_into().ok()?,
+            server_key: BASE64.decode(server).ok()?.try_into().ok()?,
+        })
+    }
+
+    /// PostgreSQL's text form.
+    pub fn encode(&self) -> String {
+        format!(
+            "SCRAM-SHA-256${}:{}${}:{}",
+            self.iterations,
+            BASE64.encode(&self.salt),
+            BASE64.encode(self.stored_key),
+            BASE64.encode(self.server_key)
+        )
+    }
+}
+
+/// Why an exchange failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScramError {
+    /// The client broke the SCRAM syntax: `08P01` with this message and detail.
+    Malformed {
+        message: &'static str,
+        detail: String,
+    },
+    /// Something the client asked for that custos does not support (`0A000`).
+    Unsupported(&'static str),
+    /// Wrong password, unknown user, or no verifier: `28P01`.
+    AuthenticationFailed,
+}
+
+fn malformed(detail: impl Into<String>) -> ScramError {
+    ScramError::Malformed {
+        message: "malformed SCRAM message",
+        detail: detail.into(),
+    }
+}
+
+enum State {
+    AwaitingClientFirst,
+    AwaitingClientFinal {
+        /// The GS2 header the client sent (`n,,` or `y,,`), which `c=` must repeat.
+        gs2_header: String,
+        client_first_bare: String,
+        server_first: String,
+        nonce: String,
+    },
+    Finished,
+}
+
+/// The server side of one SCRAM-SHA-256 exchange.
+pub struct ScramServer {
+    verifier: Verifier,
+    /// True when the user does not exist or has no verifier: the exchange must fail.
+    doomed: bool,
+    state: State,
+}
+
+impl ScramServer {
+    /// Starts an exchange for `user`. With `None` (unknown user, no usable verifier) a mock
+    /// verifier is derived from `mock_secret` and the user name, and the exchange will fail.
+    pub fn new(verifier: Option<Verifier>, user: &str, mock_secret: &[u8]) -> ScramServer {
+        let doomed = verifier.is_none();
+        let verifier = verifier.unwrap_or_else(|| {
+            let mut seed = Vec::with_capacity(user.len() + mock_secret.len());
+            seed.extend_from_slice(user.as_bytes());
+            seed.extend_from_slice(mock_secret);
+            let digest = sha256(&seed);
+            Verifier {
+                iterations: DEFAULT_ITERATIONS,
+                salt: digest[..SALT_LENGTH].to_vec(),
+                stored_key: sha256(&digest),
+                server_key: sha256(&sha256(&digest)),
+            }
+        });
+        ScramServer {
+            verifier,
+            doomed,
+            state: State::AwaitingClientFirst,
+        }
+    }
+
+    /// Reads client-first-message; returns server-first-message.
+    pub fn client_first(&mut self, message: &[u8]) -> Result<String, ScramError> {
+        if !matches!(self.state, State::AwaitingClientFirst) {
+            return Err(malformed("Unexpected SCRAM message."));
+        }
+        self.state = State::Finished;
+        let message =
+            std::str::from_utf8(message).map_err(|_| malformed("Message is not valid UTF-8."))?;
+        // gs2-header: cbind-flag "," [authzid] ","
+        let mut rest = message;
+        let flag_end = match rest.as_bytes().first() {
+            Some(b'n') | Some(b'y') => 1,
+            Some(b'p') => {
+                return Err(malformed(
+                    "The client selected SCRAM-SHA-256 without channel binding, but the SCRAM \
+                     message includes channel binding data.",
+                ))
+            }
+            _ => return Err(malformed("Unexpected channel-binding flag.")),
+        };
+        if rest.as_bytes().get(flag_end) != Some(&b',') {
+            return Err(malformed("Comma expected after channel-binding flag."));
+        }
+        rest = &rest[flag_end + 1..];
+        if rest.starts_with("a=") {
+            return Err(ScramError::Unsupported(
+                "client uses authorization identity, but it is not supported",
+            ));
+        }
+        if !rest.starts_with(',') {
+            return Err(malformed("Unexpected attribute in client-first-message."));
+        }
+        let gs2_header = message[..message.len() - rest.len() + 1].to_string();
+        let client_first_bare = &rest[1..];
+        let mut attributes = client_first_bare.split(',');
+        match attributes.next() {
+            Some(user) if user.starts_with("n=") => {}
+            Some(m) if m.starts_with("m=") => {
+                return Err(ScramError::Unsupported(
+                    "client requires an unsupported SCRAM extension",
+                ))
+            }
+            _ => return Err(malformed("Expected attribute \"n\".")),
+        }
+        let client_nonce = match attributes.next() {
+            Some(nonce) if nonce.starts_with("r=") => &nonce[2..],
+            _ => return Err(malformed("Expected attribute \"r\".")),
+        };
+        if client_nonce.is_empty() || !client_nonce.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+            return Err(malformed("Invalid nonce."));
+        }
+        let mut server_nonce = [0u8; SERVER_NONCE_LENGTH];
+        rand::thread_rng().fill_bytes(&mut server_nonce);
+        let nonce = format!("{client_nonce}{}", BASE64.encode(server_nonce));
+        let server_first = format!(
+            "r={nonce},s={},i={}",
+            BASE64.encode(&self.verifier.salt),
+            self.verifier.iterations
+        );
+        self.state = State::AwaitingClientFinal {
+            gs2_header,
+            client_first_bare: client_first_bare.to_string(),
+            server_first: server_first.clone(),
+            nonce,
+        };
+        Ok(server_first)
+    }
+
+    /// Reads client-final-message and checks the proof; returns server-final-message.
+    pub fn client_final(&mut self, message: &[u8]) -> Result<String, ScramError> {
+        let State::AwaitingClientFinal {
+            gs2_header,
+            client_first_bare,
+            server_first,
+            nonce,
+        } = std::mem::replace(&mut self.state, State::Finished)
+        else {
+            return Err(malformed("Unexpected SCRAM message."));
+        };
+        let message =
+            std::str::from_utf8(message).map_err(|_| malformed("Message is not valid UTF-8."))?;
+        let Some(proof_at) = message.rfind(",p=") else {
+            return Err(malformed("Expected attribute \"p\"."));
+        };
+        let without_proof = &message[..proof_at];
+        let proof_text = &message[proof_at + 3..];
+        let mut attributes = without_proof.split(',');
+        let binding = match attributes.next() {
+            Some(c) if c.starts_with("c=") => &c[2..],
+            _ => return Err(malformed("Expected attribute \"c\".")),
+        };
+        let binding = BASE64
+            .decode(binding)
+            .map_err(|_| malformed("Invalid channel binding data."))?;
+        if binding != gs2_header.as_bytes() {
+            return Err(ScramError::Malformed {
+                message: "SCRAM channel binding check failed",
+                detail: String::new(),
+            });
+        }
+        match attributes.next() {
+            Some(r) if r.strip_prefix("r=") == Some(nonce.as_str()) => {}
+            Some(r) if r.starts_with("r=") => return Err(malformed("Nonce does not match.")),
+            _ => return Err(malformed("Expected attribute \"r\".")),
+        }
+        let proof: [u8; 32] = BASE64
+            .decode(proof_text)
+            .ok()
+            .and_then(|p| p.try_into().ok())
+            .ok_or_else(|| malformed("Malformed proof in client-final-message."))?;
+
+        let auth_message = format!("{client_first_bare},{server_first},{without_proof}");
+        let client_signature = hmac(&self.verifier.stored_key, auth_message.as_bytes());
+        let mut client_key = [0u8; 32];
+        for i in 0..32 {
+            client_key[i] = proof[i] ^ client_signature[i];
+        }
+        let matches = constant_time_eq(&sha256(&client_key), &self.verifier.stored_key);
+        if !matches || self.doomed {
+            return Err(ScramError::AuthenticationFailed);
+        }
+        let server_signature = hmac(&self.verifier.server_key, auth_message.as_bytes());
+        Ok(format!("v={}", BASE64.encode(server_signature)))
+    }
+}
+
+fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+/// The client side of an exchange, for tests (of this module and of the connection).
+#[cfg(test)]
+pub mod client {
+    use super::*;
+
+    pub struct ScramClient {
+        pub password: String,
+        pub nonce: String,
+        pub gs2_header: String,
+        client_first_bare: String,
+        auth_message: String,
+        salted: [u8; 32],
+    }
+
+    impl ScramClient {
+        pub fn new(password: &str) -> ScramClient {
+            ScramClient {
+                password: password.into(),
+                nonce: "rOprNGfwEbeRWgbNEkqO".into(),
+                gs2_header: "n,,".into(),
+                client_first_bare: String::new(),
+                auth_message: String::new(),
+                salted: [0; 32],
+            }
+        }
+
+        pub fn client_first(&mut self) -> String {
+            self.client_first_bare = format!("n=,r={}", self.nonce);
+            format!("{}{}", self.gs2_header, self.client_first_bare)
+        }
+
+        pub fn client_final(&mut self, server_first: &str) -> String {
+            let mut nonce = "";
+            let mut salt = Vec::new();
+            let mut iterations = 0;
+            for attribute in server_first.split(',') {
+                match attribute.split_at(2) {
+                    ("r=", v) => nonce = v,
+                    ("s=", v) => salt = BASE64.decode(v).unwrap(),
+                    ("i=", v) => iterations = v.parse().unwrap(),
+                    _ => {}
+                }
+            }
+            assert!(nonce.starts_with(&self.nonce));
+            self.salted = salted_password(&prepare_password(&self.password), &salt, iterations);
+            let without_proof = format!("c={},r={nonce}", BASE64.encode(&self.gs2_header));
+            self.auth_message =
+                format!("{},{server_first},{without_proof}", self.client_first_bare);
+            let client_key = hmac(&self.salted, b"Client Key");
+            let signature = hmac(&sha256(&client_key), self.auth_message.as_bytes());
+            let proof: Vec<u8> = client_key
+                .iter()
+                .zip(signature.iter())
+                .map(|(a, b)| a ^ b)
+                .collect();
+            format!("{without_proof},p={}", BASE64.encode(proof))
+        }
+
+        /// Checks the server's signature in server-final-message.
+        pub fn verify_server(&self, server_final: &str) -> bool {
+            let server_key = hmac(&self.salted, b"Server Key");
+            let expected = hmac(&server_key, self.auth_message.as_bytes());
+            server_final == format!("v={}", BASE64.encode(expected))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client::ScramClient;
+    use super::*;
+
+    #[test]
+    fn pbkdf2_matches_rfc7677_test_vector() {
+        // RFC 7677, section 3: user "user", password "pencil", salt W22ZaJ0SNY7soEsUEjb6gQ==,
+        // 4096 iterations.
+        let salt = BASE64.decode("W22ZaJ0SNY7soEsUEjb6gQ==").unwrap();
+        let salted = salted_password(b"pencil", &salt, 4096);
+        let server_key = hmac(&salted, b"Server Key");
+        let client_first_bare = "n=user,r=rOprNGfwEbeRWgbNEkqO";
+        let server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,\
+                            s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+        let without_proof = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
+        let auth = format!("{client_first_bare},{server_first},{without_proof}");
+        let client_key = hmac(&salted, b"Client Key");
+        let signature = hmac(&sha256(&client_key), auth.as_bytes());
+        let proof: Vec<u8> = client_key
+            .iter()
+            .zip(signature)
+            .map(|(a, b)| a ^ b)
+            .collect();
+        assert_eq!(
+            BASE64.encode(proof),
+            "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+        );
+        assert_eq!(
+            BASE64.encode(hmac(&server_key, auth.as_bytes())),
+            "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+        );
+    }
+
+    #[test]
+    fn verifier_text_round_trips() {
+        let verifier = Verifier::from_password("secret", b"0123456789abcdef", 4096);
+        let text = verifier.encode();
+        assert!(text.starts_with("SCRAM-SHA-256$4096:MDEyMzQ1Njc4OWFiY2RlZg==$"));
+        assert_eq!(Verifier::parse(&text), Some(verifier));
+        assert_eq!(Verifier::parse("md5abc"), None);
+        assert_eq!(Verifier::parse("SCRAM-SHA-256$0:AA==$AA==:AA=="), None);
+    }
+
+    #[test]
+    fn correct_password_authenticates_and_server_proves_itself() {
+        let verifier = Verifier::generate("correct horse");
+        let mut server = ScramServer::new(Some(verifier), "alice", b"secret");
+        let mut client = ScramClient::new("correct horse");
+        let server_first = server
+            .client_first(client.client_first().as_bytes())
+            .unwrap();
+        let client_final = client.client_final(&server_first);
+        let server_final = server.client_final(client_final.as_bytes()).unwrap();
+        assert!(client.verify_server(&server_final));
+    }
+
+    #[test]
+    fn wrong_password_fails() {
+        let verifier = Verifier::generate("right");
+        let mut server = ScramServer::new(Some(verifier), "alice", b"secret");
+        let mut client = ScramClient::new("wrong");
+        let server_first = server
+            .client_first(client.client_first().as_bytes())
+            .unwrap();
+        let client_final = client.client_final(&server_first);
+        assert_eq!(
+            server.client_final(client_final.as_bytes()),
+            Err(ScramError::AuthenticationFailed)
+        );
+    }
+
+    #[test]
+    fn unknown_user_gets_a_stable_mock_salt_and_fails() {
+        let salt_of = |user: &str| {
+            let mut server = ScramServer::new(None, user, b"secret");
+            let first = server.client_first(b"n,,n=,r=abc").unwrap();
+            first.split(',').nth(1).unwrap().to_string()
+        };
+        assert_eq!(salt_of("mallory"), salt_of("mallory"));
+        assert_ne!(salt_of("mallory"), salt_of("trudy"));
+        let mut server = ScramServer::new(None, "mallory", b"secret");
+        let mut client = ScramClient::new("anything");
+        let first = server
+            .client_first(client.client_first().as_bytes())
+            .unwrap();
+        assert!(first.ends_with(",i=4096"));
+        let client_final = client.client_final(&first);
+        assert_eq!(
+            server.client_final(client_final.as_bytes()),
+            Err(ScramError::AuthenticationFailed)
+        );
+    }
+
+    #[test]
+    fn channel_binding_flags() {
+        let verifier = Verifier::generate("pw");
+        // 'y' (client supports binding, thinks the server does not) is accepted.
+        let mut server = ScramServer::new(Some(verifier.clone()), "u", b"s");
+        let mut client = ScramClient::new("pw");
+        client.gs2_header = "y,,".into();
+        let first = server
+            .client_first(client.client_first().as_bytes())
+            .unwrap();
+        let client_final = client.client_final(&first);
+        assert!(server.client_final(client_final.as_bytes()).is_ok());
+        // 'p' needs TLS.
+        let mut server = ScramServer::new(Some(verifier.clone()), "u", b"s");
+        assert!(matches!(
+            server.client_first(b"p=tls-server-end-point,,n=,r=abc"),
+            Err(ScramError::Malformed { .. })
+        ));
+        // c= must repeat the header: a 'y' client claiming 'n' in the final message fails.
+        let mut server = ScramServer::new(Some(verifier), "u", b"s");
+        let mut client = ScramClient::new("pw");
+        let first = server
+            .client_first(b"y,,n=,r=rOprNGfwEbeRWgbNEkqO")
+            .unwrap();
+        client.client_first();
+        let client_final = client.client_final(&first);
+        assert!(matches!(
+            server.client_final(client_final.as_bytes()),
+            Err(ScramError::Malformed {
+                message: "SCRAM channel binding check failed",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn malformed_messages_are_protocol_errors_not_panics() {
+        let verifier = Verifier::generate("pw");
+        for bad in [
+            &b""[..],
+            b"x",
+            b"n",
+            b"n,",
+            b"n,,",
+            b"n,,r=abc",
+            b"n,,n=",
+            b"n,,n=,r=",
+            b"n,,n=,r=a b",
+            b"\xff\xfe",
+        ] {
+            let mut server = ScramServer::new(Some(verifier.clone()), "u", b"s");
+            assert!(server.client_first(bad).is_err(), "{bad:?}");
+        }
+        assert!(matches!(
+            ScramServer::new(Some(verifier.clone()), "u", b"s").client_first(b"n,a=bob,n=,r=x"),
+            Err(ScramError::Unsupported(_))
+        ));
+        for bad in [
+            &b""[..],
+            b"c=biws",
+            b"c=biws,r=wrong,p=AAAA",
+            b"c=!!,r=x,p=AA==",
+            b"r=x,p=AA==",
+        ] {
+            let mut server = ScramServer::new(Some(verifier.clone()), "u", b"s");
+            server.client_first(b"n,,n=,r=abc").unwrap();
+            assert!(server.client_final(bad).is_err(), "{bad:?}");
+        }
+        // A proof of the wrong length.
+        let mut server = ScramServer::new(Some(verifier), "u", b"s");
+        let first = server.client_first(b"n,,n=,r=abc").unwrap();
+        let nonce = &first[2..first.find(',').unwrap()];
+        let message = format!("c=biws,r={nonce},p=AAAA");
+        assert!(matches!(
+            server.client_final(message.as_bytes()),
+            Err(ScramError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn sasl_prep_maps_spaces_and_drops_soft_hyphens() {
+        assert_eq!(prepare_password("plain"), b"plain");
+        assert_eq!(prepare_password("a\u{00A0}b\u{00AD}c"), b"a bc");
+    }
+}

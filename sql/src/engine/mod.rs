@@ -1,0 +1,147 @@
+//! The engine's entry points: [`Database`] (one per data directory, shared by every session)
+//! and [`Session`] (one per connection), which parses, binds, plans and executes statements
+//! inside the session's transaction.
+
+pub mod api;
+pub(crate) mod copy;
+pub(crate) mod run;
+pub(crate) mod sequences;
+mod session;
+pub(crate) mod settings;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+
+use storage::catalog::{RoleDef, FIRST_USER_OID};
+use storage::{Engine, EngineOptions};
+
+use crate::error::{code, SqlError, SqlResult};
+
+pub use api::{Column, CopyFormat, CopyIn, CopyOptions, Notice, Outcome, TransactionStatus};
+pub use session::{Prepared, Session, Statement};
+
+/// The name of the one database a custos server serves.
+pub const DATABASE_NAME: &str = "custos";
+
+/// Settings of a database that the server passes in.
+#[derive(Clone, Default)]
+pub struct DatabaseOptions {
+    pub storage: EngineOptions,
+}
+
+/// What authentication needs to know about a role.
+#[derive(Debug, Clone)]
+pub struct LoginInfo {
+    pub role_oid: u32,
+    /// The SCRAM-SHA-256 verifier (`SCRAM-SHA-256$<iter>:<salt>$<stored>:<server>`).
+    pub verifier: Option<String>,
+    pub can_login: bool,
+    pub superuser: bool,
+}
+
+/// One data directory opened for SQL.
+pub struct Database {
+    pub(crate) storage: Arc<Engine>,
+    pub(crate) sequences: sequences::Sequences,
+    next_process_id: AtomicI32,
+}
+
+impl Database {
+    /// Opens (creating it if needed) the data directory; makes sure the `public` schema exists.
+    pub fn open(path: &Path, options: DatabaseOptions) -> SqlResult<Arc<Database>> {
+        let storage = Arc::new(Engine::open(path, options.storage)?);
+        let sequences = sequences::Sequences::open(path)?;
+        let database = Arc::new(Database {
+            storage,
+            sequences,
+            next_process_id: AtomicI32::new(1000),
+        });
+        if database
+            .storage
+            .catalog()
+            .schema_by_name("public")
+            .is_none()
+        {
+            let mut txn = database.storage.begin();
+            txn.catalog_mut()
+                .ensure_schema("public", crate::pg_catalog::BOOTSTRAP_SUPERUSER_OID);
+            txn.commit()?;
+        }
+        Ok(database)
+    }
+
+    pub fn storage(&self) -> &Arc<Engine> {
+        &self.storage
+    }
+
+    /// On a database without roles, creates the superuser `name` with the SCRAM verifier that
+    /// `verifier` makes; returns whether it was created.
+    pub fn bootstrap_superuser(
+        &self,
+        name: &str,
+        verifier: impl FnOnce() -> String,
+    ) -> SqlResult<bool> {
+        if !self.storage.catalog().roles.is_empty() {
+            return Ok(false);
+        }
+        let mut txn = self.storage.begin();
+        let catalog = txn.catalog_mut();
+        let oid = catalog.allocate_oid();
+        let mut role = RoleDef {
+            oid,
+            name: name.to_string(),
+            password_verifier: Some(verifier()),
+            ..Default::default()
+        };
+        for attribute in [
+            "SUPERUSER",
+            "LOGIN",
+            "CREATEROLE",
+            "CREATEDB",
+            "BYPASSRLS",
+            "INHERIT",
+        ] {
+            role.attributes.insert(attribute.into(), "true".into());
+        }
+        catalog.roles.insert(oid, role);
+        // Objects created before the role existed belong to it.
+        for schema in catalog.schemas.values_mut() {
+            if schema.owner < FIRST_USER_OID {
+                schema.owner = oid;
+            }
+        }
+        txn.commit()?;
+        Ok(true)
+    }
+
+    /// The login facts of role `name`, if it exists.
+    pub fn login_info(&self, name: &str) -> Option<LoginInfo> {
+        let catalog = self.storage.catalog();
+        let role = catalog.roles.values().find(|r| r.name == name)?;
+        let flag = |f: &str| role.attributes.get(f).is_some_and(|v| v == "true");
+        Some(LoginInfo {
+            role_oid: role.oid,
+            verifier: role.password_verifier.clone(),
+            can_login: flag("LOGIN"),
+            superuser: flag("SUPERUSER"),
+        })
+    }
+
+    /// Starts a session for `user` on `database` with the startup packet's options.
+    pub fn session(
+        self: &Arc<Self>,
+        user: &str,
+        database: &str,
+        options: &[(String, String)],
+    ) -> SqlResult<Session> {
+        if database != DATABASE_NAME {
+            return Err(SqlError::new(
+                code::INVALID_CATALOG_NAME,
+                format!("database \"{database}\" does not exist"),
+            ));
+        }
+        let process_id = self.next_process_id.fetch_add(1, Ordering::Relaxed);
+        Session::new(self.clone(), user, process_id, options)
+    }
+}

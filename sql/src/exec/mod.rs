@@ -1,0 +1,853 @@
+//! Execution: runs a [`Plan`] inside a transaction and returns its rows.
+//!
+//! Plans are run operator by operator, each producing its rows in full (the row counts of
+//! customer-360 queries make this cheap, and it keeps every operator simple and exact);
+//! table scans read storage's partitions batch by batch, and the cancel flag is checked
+//! between batches and between operators.
+
+mod aggregate;
+pub mod eval;
+mod parallel;
+mod values;
+mod window;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use storage::catalog::Catalog;
+use storage::scan::ScanOptions;
+use storage::types::{Row, Value};
+use storage::Transaction;
+
+use crate::engine::settings::Settings;
+use crate::engine::Database;
+use crate::error::{code, SqlError, SqlResult};
+use crate::func::FnCtx;
+use crate::func::{compare, hash_key};
+use crate::plan::{Expr, JoinKind, Plan, SetOpKind, SortKey};
+use crate::types::SessionFormat;
+
+pub use eval::{eval, Env};
+pub use values::{input_text, input_value, output_text, sequence_last_value};
+
+pub(crate) use values::copy_in_rows;
+
+/// What statements may change in the session while they run.
+pub struct Effects<'a> {
+    pub settings: &'a mut Settings,
+    pub database: &'a Database,
+    pub process_id: i32,
+    pub in_transaction: bool,
+}
+
+/// Everything an executing statement reads.
+pub struct ExecCtx<'a> {
+    pub txn: &'a Transaction,
+    pub catalog: Arc<Catalog>,
+    pub params: &'a [Value],
+    pub format: SessionFormat,
+    pub user: &'a str,
+    pub statement_start: i64,
+    pub cancel: &'a AtomicBool,
+    pub effects: RefCell<Effects<'a>>,
+    /// Results of CTEs by id.
+    pub ctes: RefCell<HashMap<usize, Rc<Vec<Row>>>>,
+    /// Results of uncorrelated subqueries by id.
+    pub subqueries: RefCell<HashMap<usize, Rc<Vec<Row>>>>,
+}
+
+impl ExecCtx<'_> {
+    /// Calls `f` with a function context.
+    pub fn with_fn<T>(&self, f: impl FnOnce(&FnCtx) -> T) -> T {
+        let setting = |name: &str| -> Option<String> {
+            self.effects
+                .try_borrow()
+                .ok()
+                .and_then(|e| e.settings.get(name).map(str::to_string))
+        };
+        let ctx = FnCtx {
+            format: &self.format,
+            catalog: &self.catalog,
+            user: self.user,
+            database: crate::engine::DATABASE_NAME,
+            statement_start: self.statement_start,
+            setting: &setting,
+        };
+        f(&ctx)
+    }
+
+    pub fn check_cancel(&self) -> SqlResult<()> {
+        if self.cancel.swap(false, Ordering::Relaxed) {
+            return Err(SqlError::query_canceled());
+        }
+        Ok(())
+    }
+}
+
+/// Runs a plan; `outer` is the enclosing query's current row (correlated subqueries).
+pub fn run(plan: &Plan, ctx: &ExecCtx, outer: Option<&Env>) -> SqlResult<Vec<Row>> {
+    ctx.check_cancel()?;
+    match plan {
+        Plan::Values { rows, .. } => {
+            let env = Env {
+                row: &[],
+                parent: outer,
+            };
+            rows.iter()
+                .map(|r| r.iter().map(|e| eval(e, &env, ctx)).collect())
+                .collect()
+        }
+        Plan::SeqScan {
+            table,
+            width,
+            filter,
+            predicates,
+            row_id,
+        } => {
+            if !*row_id && outer.is_none() {
+                if let Some(result) =
+                    parallel::scan(*table, *width, filter.as_ref(), predicates, ctx)
+                {
+                    return result;
+                }
+            }
+            let options = ScanOptions {
+                columns: None,
+                predicates: predicates.clone(),
+            };
+            let partitions = ctx.txn.scan_partitions(*table, &options)?;
+            let mut out = Vec::new();
+            for partition in &partitions {
+                for batch in partition.iter() {
+                    let batch = batch?;
+                    ctx.check_cancel()?;
+                    for (id, mut row) in batch.row_ids.into_iter().zip(batch.rows) {
+                        row.resize(*width, Value::Null);
+                        if *row_id {
+                            row.push(Value::Int8(id as i64));
+                        }
+                        if let Some(f) = filter {
+                            let env = Env {
+                                row: &row,
+                                parent: outer,
+                            };
+                            if !truthy(&eval(f, &env, ctx)?) {
+                                continue;
+                            }
+                        }
+                        out.push(row);
+                    }
+                }
+            }
+            Ok(out)
+        }
+        Plan::IndexScan {
+            table,
+            index,
+            width,
+            key,
+            filter,
+            row_id,
+        } => {
+            let env = Env {
+                row: &[],
+                parent: outer,
+            };
+            let def = ctx
+                .catalog
+                .indexes
+                .get(index)
+                .ok_or_else(|| SqlError::internal("index vanished"))?;
+            let table_def = ctx
+                .catalog
+                .tables
+                .get(table)
+                .ok_or_else(|| SqlError::internal("table vanished"))?;
+            let mut values = Vec::new();
+            for (k, attnum) in key.iter().zip(def.columns.iter()) {
+                let v = eval(k, &env, ctx)?;
+                let column = table_def
+                    .column(*attnum)
+                    .ok_or_else(|| SqlError::internal("index column vanished"))?;
+                match values::key_for_column(ctx, v, &column.data_type) {
+                    Some(v) => values.push(v),
+                    None => return Ok(Vec::new()),
+                }
+            }
+            let mut out = Vec::new();
+            for (id, mut row) in ctx.txn.index_lookup(*index, &values)? {
+                row.resize(*width, Value::Null);
+                if *row_id {
+                    row.push(Value::Int8(id as i64));
+                }
+                if let Some(f) = filter {
+                    let env = Env {
+                        row: &row,
+                        parent: outer,
+                    };
+                    if !truthy(&eval(f, &env, ctx)?) {
+                        continue;
+                    }
+                }
+                out.push(row);
+            }
+            Ok(out)
+        }
+        Plan::SystemScan { table, filter } => {
+            let settings = ctx.effects.borrow().settings.all();
+            let sys = crate::pg_catalog::SystemCtx {
+                catalog: &ctx.catalog,
+                user: ctx.user,
+                database: crate::engine::DATABASE_NAME,
+                settings: &settings,
+            };
+            let rows = (table.rows)(&sys)?;
+            match filter {
+                None => Ok(rows),
+                Some(f) => {
+                    let mut out = Vec::new();
+                    for row in rows {
+                        let env = Env {
+                            row: &row,
+                            parent: outer,
+                        };
+                        if truthy(&eval(f, &env, ctx)?) {
+                            out.push(row);
+                        }
+                    }
+                    Ok(out)
+                }
+            }
+        }
+        Plan::FunctionScan {
+            func,
+            args,
+            width,
+            ordinality,
+            ..
+        } => {
+            let env = Env {
+                row: &[],
+                parent: outer,
+            };
+            let values: Vec<Value> = args
+                .iter()
+                .map(|a| eval(a, &env, ctx))
+                .collect::<SqlResult<_>>()?;
+            // Set-returning functions are strict: a NULL argument gives no rows.
+            if values.iter().any(Value::is_null) {
+                return Ok(Vec::new());
+            }
+            let mut rows = ctx.with_fn(|f| func(f, &values))?;
+            if *ordinality {
+                for (i, row) in rows.iter_mut().enumerate() {
+                    row.push(Value::Int8(i as i64 + 1));
+                }
+            }
+            for row in &mut rows {
+                row.resize(*width, Value::Null);
+            }
+            Ok(rows)
+        }
+        Plan::Filter { input, predicate } => {
+            let rows = run(input, ctx, outer)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let env = Env {
+                    row: &row,
+                    parent: outer,
+                };
+                if truthy(&eval(predicate, &env, ctx)?) {
+                    out.push(row);
+                }
+            }
+            Ok(out)
+        }
+        Plan::Project { input, exprs } => {
+            let rows = run(input, ctx, outer)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let env = Env {
+                    row: &row,
+                    parent: outer,
+                };
+                let projected: Row = exprs
+                    .iter()
+                    .map(|e| eval(e, &env, ctx))
+                    .collect::<SqlResult<_>>()?;
+                out.push(projected);
+            }
+            Ok(out)
+        }
+        Plan::Lateral {
+            left,
+            right,
+            kind,
+            right_width,
+        } => {
+            let rows = run(left, ctx, outer)?;
+            let mut out = Vec::new();
+            for l in rows {
+                let env = Env {
+                    row: &l,
+                    parent: outer,
+                };
+                let rs = run(right, ctx, Some(&env))?;
+                if rs.is_empty() && *kind == JoinKind::Left {
+                    let mut row = l.clone();
+                    row.extend(std::iter::repeat_n(Value::Null, *right_width));
+                    out.push(row);
+                }
+                for r in rs {
+                    let mut row = l.clone();
+                    row.extend(r);
+                    out.push(row);
+                }
+            }
+            Ok(out)
+        }
+        Plan::NestedLoopJoin {
+            left,
+            right,
+            kind,
+            on,
+            left_width,
+            right_width,
+        } => {
+            let ls = run(left, ctx, outer)?;
+            let rs = run(right, ctx, outer)?;
+            nested_loop(
+                ls,
+                rs,
+                *kind,
+                on.as_ref(),
+                *left_width,
+                *right_width,
+                ctx,
+                outer,
+            )
+        }
+        Plan::HashJoin {
+            left,
+            right,
+            kind,
+            left_keys,
+            right_keys,
+            residual,
+            left_width,
+            right_width,
+        } => {
+            let ls = run(left, ctx, outer)?;
+            let rs = run(right, ctx, outer)?;
+            hash_join(
+                ls,
+                rs,
+                *kind,
+                left_keys,
+                right_keys,
+                residual.as_ref(),
+                (*left_width, *right_width),
+                ctx,
+                outer,
+            )
+        }
+        Plan::Aggregate {
+            input,
+            groups,
+            aggs,
+            sets,
+        } => {
+            if let (
+                Plan::SeqScan {
+                    table,
+                    filter,
+                    predicates,
+                    row_id: false,
+                    ..
+                },
+                None,
+                None,
+            ) = (input.as_ref(), sets, outer)
+            {
+                if let Some(result) =
+                    parallel::aggregate(*table, filter.as_ref(), predicates, groups, aggs, ctx)
+                {
+                    return result;
+                }
+            }
+            let rows = run(input, ctx, outer)?;
+            aggregate::aggregate(rows, groups, aggs, sets.as_deref(), ctx, outer)
+        }
+        Plan::Window { input, calls } => {
+            let rows = run(input, ctx, outer)?;
+            window::window(rows, calls, ctx, outer)
+        }
+        Plan::Sort { input, keys, limit } => {
+            let rows = run(input, ctx, outer)?;
+            sort_rows(rows, keys, *limit, ctx, outer)
+        }
+        Plan::Limit {
+            input,
+            limit,
+            offset,
+        } => {
+            let env = Env {
+                row: &[],
+                parent: outer,
+            };
+            let limit = match limit {
+                Some(l) => match eval(l, &env, ctx)? {
+                    Value::Null => None,
+                    v => {
+                        let n = as_i64(&v);
+                        if n < 0 {
+                            return Err(SqlError::new(
+                                code::INVALID_ROW_COUNT_IN_LIMIT_CLAUSE,
+                                "LIMIT must not be negative",
+                            ));
+                        }
+                        Some(n as usize)
+                    }
+                },
+                None => None,
+            };
+            let offset = match offset {
+                Some(o) => match eval(o, &env, ctx)? {
+                    Value::Null => 0,
+                    v => {
+                        let n = as_i64(&v);
+                        if n < 0 {
+                            return Err(SqlError::new(
+                                code::INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE,
+                                "OFFSET must not be negative",
+                            ));
+                        }
+                        n as usize
+                    }
+                },
+                None => 0,
+            };
+            if limit == Some(0) {
+                return Ok(Vec::new());
+            }
+            let rows = run(input, ctx, outer)?;
+            let it = rows.into_iter().skip(offset);
+            Ok(match limit {
+                Some(n) => it.take(n).collect(),
+                None => it.collect(),
+            })
+        }
+        Plan::Distinct { input, on } => {
+            let rows = run(input, ctx, outer)?;
+            let mut seen = std::collections::HashSet::new();
+            let mut out = Vec::new();
+            for row in rows {
+                let mut key = Vec::new();
+                match on {
+                    None => row.iter().for_each(|v| hash_key(v, &mut key)),
+                    Some(exprs) => {
+                        let env = Env {
+                            row: &row,
+                            parent: outer,
+                        };
+                        for e in exprs {
+                            hash_key(&eval(e, &env, ctx)?, &mut key);
+                        }
+                    }
+                }
+                if seen.insert(key) {
+                    out.push(row);
+                }
+            }
+            Ok(out)
+        }
+        Plan::SetOp {
+            kind,
+            all,
+            left,
+            right,
+        } => {
+            let ls = run(left, ctx, outer)?;
+            let rs = run(right, ctx, outer)?;
+            Ok(set_op(*kind, *all, ls, rs))
+        }
+        Plan::With { ctes, body } => {
+            for (id, plan) in ctes {
+                let rows = run(plan, ctx, outer)?;
+                ctx.ctes.borrow_mut().insert(*id, Rc::new(rows));
+            }
+            run(body, ctx, outer)
+        }
+        Plan::CteScan { id, .. } => {
+            let rows = ctx
+                .ctes
+                .borrow()
+                .get(id)
+                .cloned()
+                .ok_or_else(|| SqlError::internal("CTE read before it was computed"))?;
+            Ok((*rows).clone())
+        }
+        Plan::RecursiveCte {
+            id,
+            base,
+            step,
+            union_all,
+        } => {
+            let mut seen = std::collections::HashSet::new();
+            let mut result = Vec::new();
+            let mut working = Vec::new();
+            for row in run(base, ctx, outer)? {
+                if *union_all || seen.insert(row_key(&row)) {
+                    working.push(row.clone());
+                    result.push(row);
+                }
+            }
+            while !working.is_empty() {
+                ctx.check_cancel()?;
+                ctx.ctes
+                    .borrow_mut()
+                    .insert(*id, Rc::new(std::mem::take(&mut working)));
+                for row in run(step, ctx, outer)? {
+                    if *union_all || seen.insert(row_key(&row)) {
+                        working.push(row.clone());
+                        result.push(row);
+                    }
+                }
+                if result.len() > 50_000_000 {
+                    return Err(SqlError::new(
+                        code::PROGRAM_LIMIT_EXCEEDED,
+                        "recursive query produced more than 50000000 rows",
+                    ));
+                }
+            }
+            ctx.ctes.borrow_mut().insert(*id, Rc::new(result.clone()));
+            Ok(result)
+        }
+    }
+}
+
+pub fn truthy(v: &Value) -> bool {
+    matches!(v, Value::Bool(true))
+}
+
+fn as_i64(v: &Value) -> i64 {
+    match v {
+        Value::Int2(x) => i64::from(*x),
+        Value::Int4(x) => i64::from(*x),
+        Value::Int8(x) => *x,
+        _ => 0,
+    }
+}
+
+pub fn row_key(row: &[Value]) -> Vec<u8> {
+    let mut key = Vec::new();
+    for v in row {
+        hash_key(v, &mut key);
+    }
+    key
+}
+
+#[allow(clippy::too_many_arguments)]
+fn nested_loop(
+    ls: Vec<Row>,
+    rs: Vec<Row>,
+    kind: JoinKind,
+    on: Option<&Expr>,
+    left_width: usize,
+    right_width: usize,
+    ctx: &ExecCtx,
+    outer: Option<&Env>,
+) -> SqlResult<Vec<Row>> {
+    let mut out = Vec::new();
+    let mut right_matched = vec![false; rs.len()];
+    let mut row = Vec::with_capacity(left_width + right_width);
+    for (n, l) in ls.iter().enumerate() {
+        if n % 1024 == 0 {
+            ctx.check_cancel()?;
+        }
+        let mut matched = false;
+        for (j, r) in rs.iter().enumerate() {
+            row.clear();
+            row.extend_from_slice(l);
+            row.extend_from_slice(r);
+            let ok = match on {
+                None => true,
+                Some(p) => truthy(&eval(
+                    p,
+                    &Env {
+                        row: &row,
+                        parent: outer,
+                    },
+                    ctx,
+                )?),
+            };
+            if ok {
+                matched = true;
+                right_matched[j] = true;
+                match kind {
+                    JoinKind::Semi | JoinKind::Anti => break,
+                    _ => out.push(row.clone()),
+                }
+            }
+        }
+        match kind {
+            JoinKind::Left | JoinKind::Full if !matched => {
+                let mut row = l.clone();
+                row.extend(std::iter::repeat_n(Value::Null, right_width));
+                out.push(row);
+            }
+            JoinKind::Semi if matched => out.push(l.clone()),
+            JoinKind::Anti if !matched => out.push(l.clone()),
+            _ => {}
+        }
+    }
+    if matches!(kind, JoinKind::Right | JoinKind::Full) {
+        for (j, r) in rs.iter().enumerate() {
+            if !right_matched[j] {
+                let mut row: Row = std::iter::repeat_n(Value::Null, left_width).collect();
+                row.extend_from_slice(r);
+                out.push(row);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn hash_join(
+    ls: Vec<Row>,
+    rs: Vec<Row>,
+    kind: JoinKind,
+    left_keys: &[Expr],
+    right_keys: &[Expr],
+    residual: Option<&Expr>,
+    (left_width, right_width): (usize, usize),
+    ctx: &ExecCtx,
+    outer: Option<&Env>,
+) -> SqlResult<Vec<Row>> {
+    let key_of = |row: &Row, keys: &[Expr]| -> SqlResult<Option<Vec<u8>>> {
+        let env = Env { row, parent: outer };
+        let mut key = Vec::new();
+        for k in keys {
+            let v = eval(k, &env, ctx)?;
+            if v.is_null() {
+                return Ok(None);
+            }
+            hash_key(&v, &mut key);
+        }
+        Ok(Some(key))
+    };
+    let mut table: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+    for (j, r) in rs.iter().enumerate() {
+        if let Some(k) = key_of(r, right_keys)? {
+            table.entry(k).or_default().push(j);
+        }
+    }
+    let mut out = Vec::new();
+    let mut right_matched = vec![false; rs.len()];
+    let mut row = Vec::with_capacity(left_width + right_width);
+    for (n, l) in ls.iter().enumerate() {
+        if n % 4096 == 0 {
+            ctx.check_cancel()?;
+        }
+        let mut matched = false;
+        if let Some(k) = key_of(l, left_keys)? {
+            if let Some(candidates) = table.get(&k) {
+                for &j in candidates {
+                    row.clear();
+                    row.extend_from_slice(l);
+                    row.extend_from_slice(&rs[j]);
+                    let ok = match residual {
+                        None => true,
+                        Some(p) => truthy(&eval(
+                            p,
+                            &Env {
+                                row: &row,
+                                parent: outer,
+                            },
+                            ctx,
+                        )?),
+                    };
+                    if ok {
+                        matched = true;
+                        right_matched[j] = true;
+                        match kind {
+                            JoinKind::Semi | JoinKind::Anti => break,
+                            _ => out.push(row.clone()),
+                        }
+                    }
+                }
+            }
+        }
+        match kind {
+            JoinKind::Left | JoinKind::Full if !matched => {
+                let mut row = l.clone();
+                row.extend(std::iter::repeat_n(Value::Null, right_width));
+                out.push(row);
+            }
+            JoinKind::Semi if matched => out.push(l.clone()),
+            JoinKind::Anti if !matched => out.push(l.clone()),
+            _ => {}
+        }
+    }
+    if matches!(kind, JoinKind::Right | JoinKind::Full) {
+        for (j, r) in rs.iter().enumerate() {
+            if !right_matched[j] {
+                let mut row: Row = std::iter::repeat_n(Value::Null, left_width).collect();
+                row.extend_from_slice(r);
+                out.push(row);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Orders two values of a sort key: NULLs per `nulls_first`, others by `compare`.
+pub fn compare_key(a: &Value, b: &Value, key: &SortKey) -> std::cmp::Ordering {
+    use std::cmp::Ordering::*;
+    match (a.is_null(), b.is_null()) {
+        (true, true) => Equal,
+        (true, false) => {
+            if key.nulls_first {
+                Less
+            } else {
+                Greater
+            }
+        }
+        (false, true) => {
+            if key.nulls_first {
+                Greater
+            } else {
+                Less
+            }
+        }
+        (false, false) => {
+            let o = compare(a, b);
+            if key.descending {
+                o.reverse()
+            } else {
+                o
+            }
+        }
+    }
+}
+
+pub fn sort_rows(
+    rows: Vec<Row>,
+    keys: &[SortKey],
+    limit: Option<usize>,
+    ctx: &ExecCtx,
+    outer: Option<&Env>,
+) -> SqlResult<Vec<Row>> {
+    // Sort keys that are plain columns are read in place; others are computed once.
+    let simple: Option<Vec<usize>> = keys
+        .iter()
+        .map(|k| match k.expr {
+            Expr::Column(i) => Some(i),
+            _ => None,
+        })
+        .collect();
+    let mut keyed: Vec<(Vec<Value>, Row)> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let values = match &simple {
+            Some(cols) => cols.iter().map(|&i| row[i].clone()).collect(),
+            None => {
+                let env = Env {
+                    row: &row,
+                    parent: outer,
+                };
+                keys.iter()
+                    .map(|k| eval(&k.expr, &env, ctx))
+                    .collect::<SqlResult<Vec<_>>>()?
+            }
+        };
+        keyed.push((values, row));
+    }
+    ctx.check_cancel()?;
+    let cmp = |a: &(Vec<Value>, Row), b: &(Vec<Value>, Row)| {
+        for (i, k) in keys.iter().enumerate() {
+            let o = compare_key(&a.0[i], &b.0[i], k);
+            if o != std::cmp::Ordering::Equal {
+                return o;
+            }
+        }
+        std::cmp::Ordering::Equal
+    };
+    if let Some(k) = limit {
+        if k < keyed.len() {
+            if k == 0 {
+                return Ok(Vec::new());
+            }
+            keyed.select_nth_unstable_by(k - 1, cmp);
+            keyed.truncate(k);
+        }
+    }
+    keyed.sort_by(cmp);
+    Ok(keyed.into_iter().map(|(_, r)| r).collect())
+}
+
+fn set_op(kind: SetOpKind, all: bool, ls: Vec<Row>, rs: Vec<Row>) -> Vec<Row> {
+    match (kind, all) {
+        (SetOpKind::Union, true) => {
+            let mut out = ls;
+            out.extend(rs);
+            out
+        }
+        (SetOpKind::Union, false) => {
+            let mut seen = std::collections::HashSet::new();
+            ls.into_iter()
+                .chain(rs)
+                .filter(|r| seen.insert(row_key(r)))
+                .collect()
+        }
+        (SetOpKind::Intersect, _) | (SetOpKind::Except, _) => {
+            let mut counts: HashMap<Vec<u8>, usize> = HashMap::new();
+            for r in &rs {
+                *counts.entry(row_key(r)).or_default() += 1;
+            }
+            let mut emitted = std::collections::HashSet::new();
+            let mut out = Vec::new();
+            for r in ls {
+                let key = row_key(&r);
+                let c = counts.get(&key).copied().unwrap_or(0);
+                let keep = match (kind, all) {
+                    (SetOpKind::Intersect, true) => {
+                        if c > 0 {
+                            counts.insert(key.clone(), c - 1);
+                            true
+                        } else {
+                            false
+                        }
+                    }
+                    (SetOpKind::Intersect, false) => c > 0 && emitted.insert(key.clone()),
+                    (SetOpKind::Except, true) => {
+                        if c > 0 {
+                            counts.insert(key.clone(), c - 1);
+                            false
+                        } else {
+                            true
+                        }
+                    }
+                    _ => c == 0 && emitted.insert(key.clone()),
+                };
+                if keep {
+                    out.push(r);
+                }
+            }
+            out
+        }
+    }
+}
+
+/// Text output of a value inside execution (error details).
+pub fn output_value_for(ctx: &ExecCtx, v: &Value, t: &crate::pgtype::SqlType) -> String {
+    values::output_value(&ctx.catalog, &ctx.format, v, t)
+}
+
+/// A value as a key of a column of storage type `t`.
+pub fn key_for(ctx: &ExecCtx, v: Value, t: &storage::types::DataType) -> Option<Value> {
+    values::key_for_column(ctx, v, t)
+}

@@ -1,0 +1,405 @@
+//! Window functions: rows are partitioned and ordered, then each call is computed over its
+//! frame. Output rows keep the input order of the partition sort (PostgreSQL gives no other
+//! guarantee without an ORDER BY on the query).
+
+use std::cmp::Ordering;
+
+use storage::types::{Row, Value};
+
+use super::{compare_key, eval, row_key, truthy, Env, ExecCtx};
+use crate::error::{code, SqlError, SqlResult};
+use crate::plan::{Frame, FrameBound, FrameUnits, SortKey, WindowCall, WindowFn, WindowFunc};
+
+pub fn window(
+    rows: Vec<Row>,
+    calls: &[WindowCall],
+    ctx: &ExecCtx,
+    outer: Option<&Env>,
+) -> SqlResult<Vec<Row>> {
+    let mut rows: Vec<Row> = rows;
+    let base = rows.first().map(|r| r.len()).unwrap_or(0);
+    for call in calls {
+        rows = one_call(rows, call, ctx, outer)?;
+    }
+    let _ = base;
+    Ok(rows)
+}
+
+fn one_call(
+    rows: Vec<Row>,
+    call: &WindowCall,
+    ctx: &ExecCtx,
+    outer: Option<&Env>,
+) -> SqlResult<Vec<Row>> {
+    // Evaluate partition and order keys per row.
+    let mut keyed: Vec<(Vec<u8>, Vec<Value>, Row)> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let env = Env {
+            row: &row,
+            parent: outer,
+        };
+        let mut pk = Vec::new();
+        for p in &call.partition_by {
+            pk.push(eval(p, &env, ctx)?);
+        }
+        let ok: Vec<Value> = call
+            .order_by
+            .iter()
+            .map(|k| eval(&k.expr, &env, ctx))
+            .collect::<SqlResult<_>>()?;
+        keyed.push((row_key(&pk), ok, row));
+    }
+    let order = |a: &[Value], b: &[Value], keys: &[SortKey]| -> Ordering {
+        for (i, k) in keys.iter().enumerate() {
+            let o = compare_key(&a[i], &b[i], k);
+            if o.is_ne() {
+                return o;
+            }
+        }
+        Ordering::Equal
+    };
+    keyed.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| order(&a.1, &b.1, &call.order_by))
+    });
+    let mut out = Vec::with_capacity(keyed.len());
+    let mut start = 0;
+    while start < keyed.len() {
+        let mut end = start + 1;
+        while end < keyed.len() && keyed[end].0 == keyed[start].0 {
+            end += 1;
+        }
+        let part = &keyed[start..end];
+        let results = partition(part, call, ctx, outer, &order)?;
+        for ((_, _, row), v) in part.iter().zip(results) {
+            let mut r = row.clone();
+            r.push(v);
+            out.push(r);
+        }
+        start = end;
+    }
+    Ok(out)
+}
+
+type Keyed = (Vec<u8>, Vec<Value>, Row);
+
+/// Compares two rows' ORDER BY keys.
+type OrderFn = dyn Fn(&[Value], &[Value], &[SortKey]) -> Ordering;
+
+fn partition(
+    part: &[Keyed],
+    call: &WindowCall,
+    ctx: &ExecCtx,
+    outer: Option<&Env>,
+    order: &OrderFn,
+) -> SqlResult<Vec<Value>> {
+    let n = part.len();
+    // Peer groups: rows equal on the ORDER BY keys.
+    let mut peer_start = vec![0usize; n];
+    let mut peer_end = vec![0usize; n];
+    let mut i = 0;
+    while i < n {
+        let mut j = i + 1;
+        while j < n && order(&part[i].1, &part[j].1, &call.order_by).is_eq() {
+            j += 1;
+        }
+        for k in i..j {
+            peer_start[k] = i;
+            peer_end[k] = j;
+        }
+        i = j;
+    }
+    let arg = |row: usize, k: usize| -> SqlResult<Value> {
+        let env = Env {
+            row: &part[row].2,
+            parent: outer,
+        };
+        eval(&call.args[k], &env, ctx)
+    };
+    let mut out = Vec::with_capacity(n);
+    match &call.func {
+        WindowFunc::Builtin(f) => {
+            let mut dense = 0i64;
+            for r in 0..n {
+                if peer_start[r] == r {
+                    dense += 1;
+                }
+                let v = match f {
+                    WindowFn::RowNumber => Value::Int8(r as i64 + 1),
+                    WindowFn::Rank => Value::Int8(peer_start[r] as i64 + 1),
+                    WindowFn::DenseRank => Value::Int8(dense),
+                    WindowFn::PercentRank => Value::Float8(if n <= 1 {
+                        0.0
+                    } else {
+                        peer_start[r] as f64 / (n - 1) as f64
+                    }),
+                    WindowFn::CumeDist => Value::Float8(peer_end[r] as f64 / n as f64),
+                    WindowFn::Ntile => {
+                        let buckets = match arg(r, 0)? {
+                            Value::Int4(b) if b > 0 => b as usize,
+                            Value::Null => {
+                                out.push(Value::Null);
+                                continue;
+                            }
+                            _ => {
+                                return Err(SqlError::new(
+                                    code::INVALID_PARAMETER_VALUE,
+                                    "argument of ntile must be greater than zero",
+                                ))
+                            }
+                        };
+                        let per = n / buckets;
+                        let extra = n % buckets;
+                        // The first `extra` buckets hold one more row.
+                        let big = extra * (per + 1);
+                        let bucket = if r < big {
+                            r / (per + 1)
+                        } else {
+                            extra + (r - big) / per.max(1)
+                        };
+                        Value::Int4(bucket as i32 + 1)
+                    }
+                    WindowFn::Lag | WindowFn::Lead => {
+                        let offset = match arg(r, 1)? {
+                            Value::Int4(o) => o as i64,
+                            Value::Null => {
+                                out.push(Value::Null);
+                                continue;
+                            }
+                            _ => 1,
+                        };
+                        let target = if *f == WindowFn::Lag {
+                            r as i64 - offset
+                        } else {
+                            r as i64 + offset
+                        };
+                        if target >= 0 && (target as usize) < n {
+                            arg(target as usize, 0)?
+                        } else {
+                            arg(r, 2)?
+                        }
+                    }
+                    WindowFn::FirstValue | WindowFn::LastValue | WindowFn::NthValue => {
+                        let (lo, hi) = frame_bounds(
+                            r,
+                            n,
+                            &peer_start,
+                            &peer_end,
+                            call.frame.as_ref(),
+                            !call.order_by.is_empty(),
+                            ctx,
+                            outer,
+                            part,
+                            call,
+                        )?;
+                        if lo >= hi {
+                            Value::Null
+                        } else {
+                            match f {
+                                WindowFn::FirstValue => arg(lo, 0)?,
+                                WindowFn::LastValue => arg(hi - 1, 0)?,
+                                _ => {
+                                    let nth =
+                                        match arg(r, 1)? {
+                                            Value::Int4(x) if x > 0 => x as usize,
+                                            Value::Null => {
+                                                out.push(Value::Null);
+                                                continue;
+                                            }
+                                            _ => return Err(SqlError::new(
+                                                code::INVALID_PARAMETER_VALUE,
+                                                "argument of nth_value must be greater than zero",
+                                            )),
+                                        };
+                                    if lo + nth - 1 < hi {
+                                        arg(lo + nth - 1, 0)?
+                                    } else {
+                                        Value::Null
+                                    }
+                                }
+                            }
+                        }
+                    }
+                };
+                out.push(v);
+            }
+        }
+        WindowFunc::Aggregate(agg) => {
+            // Running aggregate for the default frame; recomputed per row otherwise.
+            let default_frame = call.frame.is_none();
+            if default_frame && call.order_by.is_empty() {
+                let mut state = (agg.create)();
+                for r in 0..n {
+                    feed(&mut *state, r, call, ctx, outer, part)?;
+                }
+                let v = ctx.with_fn(|f| state.finish(f))?;
+                out.extend(std::iter::repeat_n(v, n));
+            } else if default_frame {
+                let mut state = (agg.create)();
+                let mut done = 0;
+                let mut current = Value::Null;
+                for &end in &peer_end {
+                    if end > done {
+                        for k in done..end {
+                            feed(&mut *state, k, call, ctx, outer, part)?;
+                        }
+                        done = end;
+                        // finish may be called once per state: evaluate a copy.
+                        current = finish_copy(&*state, agg, call, 0..done, ctx, outer, part)?;
+                    }
+                    out.push(current.clone());
+                }
+            } else {
+                for r in 0..n {
+                    let (lo, hi) = frame_bounds(
+                        r,
+                        n,
+                        &peer_start,
+                        &peer_end,
+                        call.frame.as_ref(),
+                        !call.order_by.is_empty(),
+                        ctx,
+                        outer,
+                        part,
+                        call,
+                    )?;
+                    let mut state = (agg.create)();
+                    for k in lo..hi {
+                        feed(&mut *state, k, call, ctx, outer, part)?;
+                    }
+                    out.push(ctx.with_fn(|f| state.finish(f))?);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn feed(
+    state: &mut dyn crate::func::Accumulator,
+    row: usize,
+    call: &WindowCall,
+    ctx: &ExecCtx,
+    outer: Option<&Env>,
+    part: &[Keyed],
+) -> SqlResult<()> {
+    let env = Env {
+        row: &part[row].2,
+        parent: outer,
+    };
+    if let Some(f) = &call.filter {
+        if !truthy(&eval(f, &env, ctx)?) {
+            return Ok(());
+        }
+    }
+    let args: Vec<Value> = call
+        .args
+        .iter()
+        .map(|a| eval(a, &env, ctx))
+        .collect::<SqlResult<_>>()?;
+    ctx.with_fn(|f| state.update(f, &args))
+}
+
+/// Accumulators may be finished once; the running frame recomputes a fresh one.
+#[allow(clippy::too_many_arguments)]
+fn finish_copy(
+    _state: &dyn crate::func::Accumulator,
+    agg: &crate::func::ResolvedAggregate,
+    call: &WindowCall,
+    rows: std::ops::Range<usize>,
+    ctx: &ExecCtx,
+    outer: Option<&Env>,
+    part: &[Keyed],
+) -> SqlResult<Value> {
+    let mut fresh = (agg.create)();
+    for k in rows {
+        feed(&mut *fresh, k, call, ctx, outer, part)?;
+    }
+    ctx.with_fn(|f| fresh.finish(f))
+}
+
+fn offset_of(e: &crate::plan::Expr, ctx: &ExecCtx, outer: Option<&Env>) -> SqlResult<i64> {
+    let env = Env {
+        row: &[],
+        parent: outer,
+    };
+    match eval(e, &env, ctx)? {
+        Value::Int2(v) => Ok(i64::from(v)),
+        Value::Int4(v) => Ok(i64::from(v)),
+        Value::Int8(v) => Ok(v),
+        Value::Null => Err(SqlError::new(
+            code::NULL_VALUE_NOT_ALLOWED,
+            "frame starting offset must not be null",
+        )),
+        _ => Err(SqlError::unsupported(
+            "RANGE frames with non-integer offsets",
+        )),
+    }
+}
+
+/// The rows `[lo, hi)` of the frame of row `r`.
+#[allow(clippy::too_many_arguments)]
+fn frame_bounds(
+    r: usize,
+    n: usize,
+    peer_start: &[usize],
+    peer_end: &[usize],
+    frame: Option<&Frame>,
+    ordered: bool,
+    ctx: &ExecCtx,
+    outer: Option<&Env>,
+    _part: &[Keyed],
+    _call: &WindowCall,
+) -> SqlResult<(usize, usize)> {
+    let Some(frame) = frame else {
+        return Ok(if ordered { (0, peer_end[r]) } else { (0, n) });
+    };
+    let rows = frame.units == FrameUnits::Rows;
+    let start = match &frame.start {
+        FrameBound::UnboundedPreceding => 0,
+        FrameBound::CurrentRow => {
+            if rows {
+                r
+            } else {
+                peer_start[r]
+            }
+        }
+        FrameBound::Preceding(e) => {
+            if !rows {
+                return Err(SqlError::unsupported("RANGE / GROUPS frames with offsets"));
+            }
+            r.saturating_sub(offset_of(e, ctx, outer)?.max(0) as usize)
+        }
+        FrameBound::Following(e) => {
+            if !rows {
+                return Err(SqlError::unsupported("RANGE / GROUPS frames with offsets"));
+            }
+            (r + offset_of(e, ctx, outer)?.max(0) as usize).min(n)
+        }
+        FrameBound::UnboundedFollowing => n,
+    };
+    let end = match &frame.end {
+        FrameBound::UnboundedFollowing => n,
+        FrameBound::CurrentRow => {
+            if rows {
+                r + 1
+            } else {
+                peer_end[r]
+            }
+        }
+        FrameBound::Following(e) => {
+            if !rows {
+                return Err(SqlError::unsupported("RANGE / GROUPS frames with offsets"));
+            }
+            (r + 1 + offset_of(e, ctx, outer)?.max(0) as usize).min(n)
+        }
+        FrameBound::Preceding(e) => {
+            if !rows {
+                return Err(SqlError::unsupported("RANGE / GROUPS frames with offsets"));
+            }
+            (r + 1).saturating_sub(offset_of(e, ctx, outer)?.max(0) as usize)
+        }
+        FrameBound::UnboundedPreceding => 0,
+    };
+    Ok((start, end.max(start)))
+}

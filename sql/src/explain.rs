@@ -1,0 +1,204 @@
+//! EXPLAIN: the plan tree in PostgreSQL's text shape (as `EXPLAIN (COSTS OFF)` prints it:
+//! custos has no cost model, so it prints no costs).
+
+use storage::catalog::Catalog;
+
+use crate::plan::{JoinKind, Plan, SetOpKind};
+
+pub fn explain(plan: &Plan, catalog: &Catalog) -> Vec<String> {
+    let mut lines = Vec::new();
+    node(plan, catalog, 0, &mut lines);
+    lines
+}
+
+fn table_name(catalog: &Catalog, oid: u32) -> String {
+    catalog
+        .tables
+        .get(&oid)
+        .map(|t| t.name.clone())
+        .unwrap_or_else(|| oid.to_string())
+}
+
+fn join_name(kind: JoinKind) -> &'static str {
+    match kind {
+        JoinKind::Inner => "",
+        JoinKind::Left => " Left",
+        JoinKind::Right => " Right",
+        JoinKind::Full => " Full",
+        JoinKind::Semi => " Semi",
+        JoinKind::Anti => " Anti",
+    }
+}
+
+fn push(lines: &mut Vec<String>, depth: usize, text: String) {
+    if depth == 0 {
+        lines.push(text);
+    } else {
+        let pad = " ".repeat(depth * 6 - 4);
+        lines.push(format!("{pad}->  {text}"));
+    }
+}
+
+fn detail(lines: &mut Vec<String>, depth: usize, text: &str) {
+    let pad = if depth == 0 {
+        "  ".to_string()
+    } else {
+        " ".repeat(depth * 6 + 2)
+    };
+    lines.push(format!("{pad}{text}"));
+}
+
+fn node(plan: &Plan, catalog: &Catalog, depth: usize, lines: &mut Vec<String>) {
+    match plan {
+        Plan::Values { rows, width } => {
+            if *width == 0 && rows.len() == 1 {
+                push(lines, depth, "Result".into());
+            } else {
+                push(lines, depth, "Values Scan on \"*VALUES*\"".into());
+            }
+        }
+        Plan::SeqScan {
+            table,
+            filter,
+            predicates,
+            ..
+        } => {
+            push(
+                lines,
+                depth,
+                format!("Seq Scan on {}", table_name(catalog, *table)),
+            );
+            if filter.is_some() {
+                detail(lines, depth, "Filter: (applied per row)");
+            }
+            if !predicates.is_empty() {
+                detail(
+                    lines,
+                    depth,
+                    &format!("Block Skipping: {} predicates", predicates.len()),
+                );
+            }
+        }
+        Plan::IndexScan {
+            table,
+            index,
+            filter,
+            ..
+        } => {
+            let index_name = catalog
+                .indexes
+                .get(index)
+                .map(|i| i.name.clone())
+                .unwrap_or_default();
+            push(
+                lines,
+                depth,
+                format!(
+                    "Index Scan using {index_name} on {}",
+                    table_name(catalog, *table)
+                ),
+            );
+            if filter.is_some() {
+                detail(lines, depth, "Filter: (applied per row)");
+            }
+        }
+        Plan::SystemScan { table, filter } => {
+            push(lines, depth, format!("Seq Scan on {}", table.name));
+            if filter.is_some() {
+                detail(lines, depth, "Filter: (applied per row)");
+            }
+        }
+        Plan::FunctionScan { name, .. } => {
+            push(lines, depth, format!("Function Scan on {name}"));
+        }
+        Plan::Filter { input, .. } => {
+            node(input, catalog, depth, lines);
+            detail(lines, depth, "Filter: (applied per row)");
+        }
+        Plan::Project { input, .. } => node(input, catalog, depth, lines),
+        Plan::Lateral { left, right, .. } => {
+            push(lines, depth, "Nested Loop".into());
+            node(left, catalog, depth + 1, lines);
+            node(right, catalog, depth + 1, lines);
+        }
+        Plan::NestedLoopJoin {
+            left, right, kind, ..
+        } => {
+            push(lines, depth, format!("Nested Loop{}", join_name(*kind)));
+            node(left, catalog, depth + 1, lines);
+            node(right, catalog, depth + 1, lines);
+        }
+        Plan::HashJoin {
+            left, right, kind, ..
+        } => {
+            push(lines, depth, format!("Hash{} Join", join_name(*kind)));
+            node(left, catalog, depth + 1, lines);
+            push(lines, depth + 1, "Hash".into());
+            node(right, catalog, depth + 2, lines);
+        }
+        Plan::Aggregate {
+            input,
+            groups,
+            sets,
+            ..
+        } => {
+            let name = if sets.is_some() {
+                "MixedAggregate"
+            } else if groups.is_empty() {
+                "Aggregate"
+            } else {
+                "HashAggregate"
+            };
+            push(lines, depth, name.into());
+            node(input, catalog, depth + 1, lines);
+        }
+        Plan::Window { input, .. } => {
+            push(lines, depth, "WindowAgg".into());
+            node(input, catalog, depth + 1, lines);
+        }
+        Plan::Sort { input, limit, .. } => {
+            push(lines, depth, "Sort".into());
+            if let Some(k) = limit {
+                detail(lines, depth, &format!("Sort Method: top-{k} heapsort"));
+            }
+            node(input, catalog, depth + 1, lines);
+        }
+        Plan::Limit { input, .. } => {
+            push(lines, depth, "Limit".into());
+            node(input, catalog, depth + 1, lines);
+        }
+        Plan::Distinct { input, .. } => {
+            push(lines, depth, "Unique".into());
+            node(input, catalog, depth + 1, lines);
+        }
+        Plan::SetOp {
+            kind,
+            all,
+            left,
+            right,
+        } => {
+            let name = match (kind, all) {
+                (SetOpKind::Union, true) => "Append",
+                (SetOpKind::Union, false) => "HashAggregate",
+                (SetOpKind::Intersect, _) => "HashSetOp Intersect",
+                (SetOpKind::Except, _) => "HashSetOp Except",
+            };
+            push(lines, depth, name.into());
+            node(left, catalog, depth + 1, lines);
+            node(right, catalog, depth + 1, lines);
+        }
+        Plan::With { ctes, body } => {
+            node(body, catalog, depth, lines);
+            for (id, p) in ctes {
+                detail(lines, depth, &format!("CTE {id}"));
+                node(p, catalog, depth + 1, lines);
+            }
+        }
+        Plan::CteScan { id, .. } => push(lines, depth, format!("CTE Scan on cte_{id}")),
+        Plan::RecursiveCte { base, step, .. } => {
+            push(lines, depth, "Recursive Union".into());
+            node(base, catalog, depth + 1, lines);
+            node(step, catalog, depth + 1, lines);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+-- psql expected-output test: error and notice reports (message, LINE and caret, DETAIL,
+-- HINT), transaction blocks, and psql's behaviour after an error with ON_ERROR_STOP=0.
+CREATE TABLE accounts (id integer PRIMARY KEY, owner text NOT NULL, balance numeric(10, 2) CHECK (balance >= 0));
+INSERT INTO accounts VALUES (1, 'ann', 100), (2, 'bob', 50);
+SELECT 1 / 0;
+SELECT no_such_column FROM accounts;
+SELECT * FROM no_such_table;
+SELECT owner FROM accounts WHERE id = 'one';
+SELEC 1;
+INSERT INTO accounts VALUES (1, 'again', 10);
+INSERT INTO accounts VALUES (3, NULL, 10);
+UPDATE accounts SET balance = -1 WHERE id = 2;
+DROP TABLE IF EXISTS no_such_table;
+BEGIN;
+UPDATE accounts SET balance = balance - 30 WHERE id = 1;
+UPDATE accounts SET balance = balance + 30 WHERE id = 2;
+SELECT id, balance FROM accounts ORDER BY id;
+ROLLBACK;
+SELECT id, balance FROM accounts ORDER BY id;
+BEGIN;
+INSERT INTO accounts VALUES (3, 'cy', 5);
+SELECT 1 / 0;
+SELECT 'ignored';
+COMMIT;
+SELECT count(*) FROM accounts;
+BEGIN;
+INSERT INTO accounts VALUES (4, 'di', 7);
+SAVEPOINT s;
+INSERT INTO accounts VALUES (4, 'dup', 7);
+ROLLBACK TO SAVEPOINT s;
+COMMIT;
+SELECT id, owner FROM accounts ORDER BY id;
+DROP TABLE accounts;
