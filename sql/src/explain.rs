@@ -194,6 +194,12 @@ fn node(plan: &Plan, catalog: &Catalog, depth: usize, lines: &mut Vec<String>) {
                 node(p, catalog, depth + 1, lines);
             }
         }
+        Plan::Zip { inputs } => {
+            push(lines, depth, "ProjectSet".into());
+            for p in inputs {
+                node(p, catalog, depth + 1, lines);
+            }
+        }
         Plan::CteScan { id, .. } => push(lines, depth, format!("CTE Scan on cte_{id}")),
         Plan::RecursiveCte { base, step, .. } => {
             push(lines, depth, "Recursive Union".into());

@@ -606,6 +606,7 @@ pub fn plan_width(p: &Plan) -> usize {
         Plan::SetOp { left, .. } => plan_width(left),
         Plan::With { body, .. } => plan_width(body),
         Plan::RecursiveCte { base, .. } => plan_width(base),
+        Plan::Zip { inputs } => inputs.iter().map(plan_width).sum(),
     }
 }
 

@@ -110,6 +110,9 @@ pub enum SqlType {
     Unknown,
     /// A row value.
     Record,
+    /// A row value whose fields are known (a set-returning function's result used as a
+    /// value): held as a `Value::Array` of the field values.
+    Composite(Vec<(String, SqlType)>),
     Void,
     /// `anyelement` / `anyarray` / `any` in function signatures.
     AnyElement,
@@ -238,7 +241,7 @@ impl SqlType {
             SqlType::PgNodeTree => oid::PG_NODE_TREE,
             SqlType::AclItem => oid::ACLITEM,
             SqlType::Unknown => oid::UNKNOWN,
-            SqlType::Record => oid::RECORD,
+            SqlType::Record | SqlType::Composite(_) => oid::RECORD,
             SqlType::Void => oid::VOID,
             SqlType::AnyElement => oid::ANYELEMENT,
             SqlType::AnyArray => oid::ANYARRAY,
@@ -276,7 +279,7 @@ impl SqlType {
             SqlType::RegClass => 2210,
             SqlType::RegType => 2211,
             SqlType::RegProcedure => 2207,
-            SqlType::Record => 2287,
+            SqlType::Record | SqlType::Composite(_) => 2287,
             SqlType::Uuid => 2951,
             SqlType::Json => 199,
             SqlType::Jsonb => 3807,
@@ -412,7 +415,7 @@ impl SqlType {
             SqlType::PgNodeTree => "pg_node_tree",
             SqlType::AclItem => "aclitem",
             SqlType::Unknown => "unknown",
-            SqlType::Record => "record",
+            SqlType::Record | SqlType::Composite(_) => "record",
             SqlType::Void => "void",
             SqlType::AnyElement => "anyelement",
             SqlType::AnyArray => "anyarray",
@@ -477,7 +480,7 @@ impl SqlType {
             SqlType::Interval => 'T',
             SqlType::Array(_) | SqlType::Int2Vector | SqlType::OidVector => 'A',
             SqlType::Unknown => 'X',
-            SqlType::Record => 'C',
+            SqlType::Record | SqlType::Composite(_) => 'C',
             SqlType::AnyElement | SqlType::AnyArray | SqlType::Any | SqlType::Void => 'P',
             _ => 'U',
         }

@@ -574,6 +574,11 @@ pub enum Plan {
         id: usize,
         width: usize,
     },
+    /// Rows of several inputs side by side, by position; shorter inputs are padded with
+    /// NULLs (several set-returning functions in one select list).
+    Zip {
+        inputs: Vec<Plan>,
+    },
     /// WITH RECURSIVE: `base`, then `step` (reading the working table through
     /// `CteScan { id }`) until it produces no new rows.
     RecursiveCte {
@@ -811,6 +816,12 @@ impl Plan {
                 base: sub(base, depth, f)?,
                 step: sub(step, depth, f)?,
                 union_all,
+            },
+            Plan::Zip { inputs } => Plan::Zip {
+                inputs: inputs
+                    .into_iter()
+                    .map(|p| p.map_exprs(depth, f))
+                    .collect::<R<_>>()?,
             },
             other @ Plan::CteScan { .. } => other,
         })

@@ -129,3 +129,74 @@ fn tables_queries_and_errors() {
     run(&mut s, "ROLLBACK");
     assert_eq!(run(&mut s, "SELECT count(*) FROM tickets"), ["1"]);
 }
+
+#[test]
+fn set_returning_functions_in_the_select_list() {
+    let (_dir, mut s) = open();
+    // Several set-returning functions run in lockstep, shorter ones padded with NULLs.
+    assert_eq!(
+        run(
+            &mut s,
+            "SELECT generate_series(1, 3), unnest(ARRAY['a', 'b'])"
+        ),
+        ["1|a", "2|b", "3|NULL"]
+    );
+    // A multi-column result is a record whose fields can be selected (pgjdbc's
+    // getPrimaryKeys query shape).
+    assert_eq!(
+        run(
+            &mut s,
+            "SELECT (r.k).x, (r.k).n, r.k FROM (SELECT information_schema._pg_expandarray(ARRAY[10, 20]) AS k) r"
+        ),
+        ["10|1|(10,1)", "20|2|(20,2)"]
+    );
+    assert_eq!(
+        run(
+            &mut s,
+            "SELECT (information_schema._pg_expandarray(ARRAY[7, 8])).n"
+        ),
+        ["1", "2"]
+    );
+    assert_eq!(
+        run(
+            &mut s,
+            "SELECT count(*) FROM (VALUES (NULL, NULL), (1, NULL)) v(a, b) WHERE (a, b) IS NULL"
+        ),
+        ["1"]
+    );
+}
+
+#[test]
+fn large_aggregates_run_in_parallel_and_match() {
+    let (_dir, mut s) = open();
+    run(
+        &mut s,
+        "CREATE TABLE big (id int PRIMARY KEY, k int, v int)",
+    );
+    assert_eq!(
+        run(
+            &mut s,
+            "INSERT INTO big SELECT g, g % 7, g FROM generate_series(1, 70000) g"
+        ),
+        ["INSERT 0 70000"]
+    );
+    // 70,000 rows pass the parallel threshold; the result must equal the serial formula.
+    let rows = run(
+        &mut s,
+        "SELECT k, count(*), sum(v) FROM big GROUP BY k ORDER BY k",
+    );
+    let mut expected = Vec::new();
+    for k in 0..7i64 {
+        let members: Vec<i64> = (1..=70000i64).filter(|g| g % 7 == k).collect();
+        expected.push(format!(
+            "{k}|{}|{}",
+            members.len(),
+            members.iter().sum::<i64>()
+        ));
+    }
+    assert_eq!(rows, expected);
+    assert_eq!(
+        run(&mut s, "SELECT count(*) FROM big WHERE v % 1000 = 0"),
+        ["70"]
+    );
+}

@@ -127,15 +127,27 @@ impl ScanPartition {
 
     /// The batches of this partition.
     pub fn iter(&self) -> PartitionIter<'_> {
-        let end = match &self.source {
+        self.iter_chunks(0..self.chunk_count())
+    }
+
+    /// Number of independent chunks (segment blocks, memtable row ranges) this partition
+    /// reads; [`ScanPartition::iter_chunks`] reads any range of them, so one partition can
+    /// be scanned by several threads.
+    pub fn chunk_count(&self) -> usize {
+        match &self.source {
             Source::Segment(slot) => slot.segment.block_count(),
             Source::Memtable(m) => m.len().div_ceil(MEMTABLE_BATCH_ROWS),
             Source::Pending(rows) => rows.len().div_ceil(MEMTABLE_BATCH_ROWS),
-        };
+        }
+    }
+
+    /// The batches of the chunks in `range` (clamped to the partition).
+    pub fn iter_chunks(&self, range: std::ops::Range<usize>) -> PartitionIter<'_> {
+        let count = self.chunk_count();
         PartitionIter {
             partition: self,
-            next_chunk: 0,
-            end,
+            next_chunk: range.start.min(count),
+            end: range.end.min(count),
             skipped_blocks: 0,
         }
     }

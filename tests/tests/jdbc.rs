@@ -96,7 +96,6 @@ async fn jdbc_check_passes_on_postgres() -> HarnessResult<()> {
 }
 
 #[tokio::test]
-#[ignore = "known gap (issue 3 open): getPrimaryKeys needs composite results of set-returning functions ((_pg_expandarray(...)).n)"]
 async fn custos_jdbc_check_passes() -> HarnessResult<()> {
     let server = CustosServer::start().await?;
     let endpoint = server.endpoint().clone();

@@ -58,7 +58,11 @@ fn text_of(value: &Value) -> Option<&str> {
 /// Whether custos can send values of `sql_type` in binary.
 pub fn has_binary_output(sql_type: &SqlType) -> bool {
     match sql_type {
-        SqlType::Record | SqlType::AnyElement | SqlType::AnyArray | SqlType::Any => false,
+        SqlType::Record
+        | SqlType::Composite(_)
+        | SqlType::AnyElement
+        | SqlType::AnyArray
+        | SqlType::Any => false,
         SqlType::Array(element) => has_binary_output(element),
         _ => true,
     }
@@ -184,7 +188,11 @@ pub fn encode(value: &Value, sql_type: &SqlType, out: &mut Vec<u8>) -> Result<()
             }
         }
         SqlType::Void => {}
-        SqlType::Record | SqlType::AnyElement | SqlType::AnyArray | SqlType::Any => {
+        SqlType::Record
+        | SqlType::Composite(_)
+        | SqlType::AnyElement
+        | SqlType::AnyArray
+        | SqlType::Any => {
             return Err(SqlError::new(
                 code::UNDEFINED_FUNCTION,
                 format!(
@@ -332,7 +340,11 @@ pub fn decode(bytes: &[u8], sql_type: &SqlType, text_input: TextInput) -> Result
             Value::Array(Box::new(array::decode(bytes, &SqlType::Oid, text_input)?))
         }
         SqlType::Void => Value::Null,
-        SqlType::Record | SqlType::AnyElement | SqlType::AnyArray | SqlType::Any => {
+        SqlType::Record
+        | SqlType::Composite(_)
+        | SqlType::AnyElement
+        | SqlType::AnyArray
+        | SqlType::Any => {
             return Err(SqlError::new(
                 code::UNDEFINED_FUNCTION,
                 format!(

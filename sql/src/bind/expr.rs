@@ -244,11 +244,34 @@ impl Binder<'_> {
             }
             E::IsNull(x) => {
                 let (x, _) = self.bind_expr(x, scope, cx)?;
-                Ok((Expr::IsNull(x.boxed()), SqlType::Bool))
+                // A row IS NULL when every field is; IS NOT NULL when none is.
+                Ok(match x {
+                    Expr::Row(fields) => (
+                        Expr::And(
+                            fields
+                                .into_iter()
+                                .map(|f| Expr::IsNull(f.boxed()))
+                                .collect(),
+                        ),
+                        SqlType::Bool,
+                    ),
+                    x => (Expr::IsNull(x.boxed()), SqlType::Bool),
+                })
             }
             E::IsNotNull(x) => {
                 let (x, _) = self.bind_expr(x, scope, cx)?;
-                Ok((Expr::IsNotNull(x.boxed()), SqlType::Bool))
+                Ok(match x {
+                    Expr::Row(fields) => (
+                        Expr::And(
+                            fields
+                                .into_iter()
+                                .map(|f| Expr::IsNotNull(f.boxed()))
+                                .collect(),
+                        ),
+                        SqlType::Bool,
+                    ),
+                    x => (Expr::IsNotNull(x.boxed()), SqlType::Bool),
+                })
             }
             E::IsTrue(x) => self.bool_test(x, Some(true), false, scope, cx),
             E::IsNotTrue(x) => self.bool_test(x, Some(true), true, scope, cx),
@@ -562,13 +585,42 @@ impl Binder<'_> {
             }
             E::Tuple(items) => {
                 let mut exprs = Vec::new();
-                for item in items {
-                    exprs.push(self.bind_expr(item, scope, cx)?.0);
+                let mut fields = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let (e, t) = self.bind_expr(item, scope, cx)?;
+                    exprs.push(e);
+                    fields.push((format!("f{}", i + 1), t));
                 }
-                Ok((Expr::Row(exprs), SqlType::Record))
+                Ok((Expr::Row(exprs), SqlType::Composite(fields)))
             }
             E::CompoundFieldAccess { root, access_chain } => {
                 let (mut x, mut t) = self.bind_expr(root, scope, cx)?;
+                // `(row).field` on a value with known fields.
+                if let (
+                    SqlType::Composite(fields),
+                    [ast::AccessExpr::Dot(ast::Expr::Identifier(field))],
+                ) = (&t, access_chain.as_slice())
+                {
+                    let name = ident_name(field);
+                    let index = fields.iter().position(|(n, _)| *n == name).ok_or_else(|| {
+                        SqlError::new(
+                            code::UNDEFINED_COLUMN,
+                            format!("column \"{name}\" not found in data type record"),
+                        )
+                    })?;
+                    let field_type = fields[index].1.clone();
+                    return Ok((
+                        Expr::Subscript {
+                            array: x.boxed(),
+                            subscripts: vec![(
+                                Some(Expr::Const(Value::Int4(index as i32 + 1))),
+                                None,
+                                false,
+                            )],
+                        },
+                        field_type,
+                    ));
+                }
                 // int2vector / oidvector subscripts start at 0: shift them to the array's 1.
                 let vector_base = matches!(t, SqlType::Int2Vector | SqlType::OidVector);
                 if vector_base {
@@ -1205,6 +1257,17 @@ impl Binder<'_> {
             bound.push(self.bind_expr(a, scope, cx)?);
         }
         match name.as_str() {
+            "row" => {
+                let types: Vec<(String, SqlType)> = bound
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, t))| (format!("f{}", i + 1), t.clone()))
+                    .collect();
+                return Ok((
+                    Expr::Row(bound.into_iter().map(|(e, _)| e).collect()),
+                    SqlType::Composite(types),
+                ));
+            }
             "coalesce" => {
                 let types: Vec<SqlType> = bound.iter().map(|(_, t)| t.clone()).collect();
                 let t = common_type(&types, "COALESCE")?;

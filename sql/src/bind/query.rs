@@ -390,8 +390,10 @@ impl Binder<'_> {
         // Select list.
         let mut cx = ExprContext::collecting("SELECT");
         let mut items: Vec<(String, Expr, SqlType, u32, i16)> = Vec::new();
-        let mut srf: Option<usize> = None;
-        let mut srf_call: Option<SrfCall> = None;
+        // Set-returning functions of the select list: the calls, and per item that uses one
+        // (item, call, field of a multi-column result).
+        let mut srf_calls: Vec<SrfCall> = Vec::new();
+        let mut srf_items: Vec<(usize, usize, Option<usize>)> = Vec::new();
         for item in &select.projection {
             match item {
                 SelectItem::Wildcard(_) => {
@@ -443,17 +445,19 @@ impl Binder<'_> {
                         _ => None,
                     };
                     // A set-returning function at the top of a select item.
-                    if let Some((name, func, args, columns)) = self.select_srf(e, &scope)? {
-                        if srf.is_some() {
-                            return Err(SqlError::unsupported(
-                                "more than one set-returning function in a select list",
-                            ));
-                        }
-                        srf = Some(items.len());
-                        let t = columns[0].1.clone();
-                        let out_name = alias.unwrap_or_else(|| name.to_string());
+                    if let Some((call, field)) = self.select_srf(e, &scope)? {
+                        let columns = &call.3;
+                        let (t, default_name) = match field {
+                            Some(f) => (columns[f].1.clone(), columns[f].0.clone()),
+                            None if columns.len() == 1 => {
+                                (columns[0].1.clone(), call.0.to_string())
+                            }
+                            None => (SqlType::Composite(columns.clone()), call.0.to_string()),
+                        };
+                        let out_name = alias.unwrap_or(default_name);
+                        srf_items.push((items.len(), srf_calls.len(), field));
                         items.push((out_name, Expr::Const(Value::Null), t, 0, 0));
-                        srf_call = Some((name, func, args, columns));
+                        srf_calls.push(call);
                         continue;
                     }
                     let (expr, t) = self.bind_expr(e, &scope, &mut cx)?;
@@ -475,24 +479,48 @@ impl Binder<'_> {
                 }
             }
         }
-        // A set-returning function in the select list runs once per input row.
-        if let Some((name, func, args, columns)) = srf_call {
+        // Set-returning functions in the select list run once per input row, in lockstep
+        // (the longest decides the row count; the others are padded with NULLs).
+        let srf: Vec<usize> = srf_items.iter().map(|s| s.0).collect();
+        let mut srf_width = 0;
+        if !srf_calls.is_empty() {
             let width = scope.width();
-            let right_width = columns.len();
-            plan = Plan::Lateral {
-                left: Box::new(plan),
-                right: Box::new(Plan::FunctionScan {
+            let mut offsets = Vec::new();
+            let mut scans = Vec::new();
+            for (name, func, args, columns) in srf_calls {
+                offsets.push(width + srf_width);
+                srf_width += columns.len();
+                scans.push(Plan::FunctionScan {
                     name,
                     func,
                     args,
-                    width: right_width,
+                    width: columns.len(),
                     ordinality: false,
-                }),
-                kind: JoinKind::Inner,
-                right_width,
+                });
+            }
+            let right = if scans.len() == 1 {
+                scans.pop().unwrap_or(Plan::Values {
+                    rows: vec![],
+                    width: 0,
+                })
+            } else {
+                Plan::Zip { inputs: scans }
             };
-            if let Some(i) = srf {
-                items[i].1 = Expr::Column(width);
+            plan = Plan::Lateral {
+                left: Box::new(plan),
+                right: Box::new(right),
+                kind: JoinKind::Inner,
+                right_width: srf_width,
+            };
+            for (item, call, field) in &srf_items {
+                let base = offsets[*call];
+                items[*item].1 = match (field, &items[*item].2) {
+                    (Some(f), _) => Expr::Column(base + f),
+                    (None, SqlType::Composite(fields)) => {
+                        Expr::Row((0..fields.len()).map(|j| Expr::Column(base + j)).collect())
+                    }
+                    (None, _) => Expr::Column(base),
+                };
             }
         }
         // HAVING
@@ -692,7 +720,7 @@ impl Binder<'_> {
                 .into_iter()
                 .enumerate()
                 .map(|(i, e)| {
-                    if Some(i) == srf {
+                    if srf.contains(&i) {
                         Ok(e)
                     } else {
                         map(e, "SELECT")
@@ -740,8 +768,6 @@ impl Binder<'_> {
                     predicate: h,
                 };
             }
-        } else if srf.is_some() {
-            // The function's column sits after the FROM columns.
         }
         let base_width = if grouped {
             let Plan::Aggregate {
@@ -752,7 +778,7 @@ impl Binder<'_> {
             };
             groups.len() + aggs.len() + usize::from(sets.is_some())
         } else {
-            scope.width() + usize::from(srf.is_some())
+            scope.width() + srf_width
         };
         if !window_calls.is_empty() {
             let n = window_calls.len();
@@ -947,8 +973,28 @@ impl Binder<'_> {
 
     /// A set-returning function call at the top of a select item.
     #[allow(clippy::type_complexity)]
-    fn select_srf(&mut self, e: &ast::Expr, scope: &Scope) -> SqlResult<Option<SrfCall>> {
-        let ast::Expr::Function(f) = e else {
+    fn select_srf(
+        &mut self,
+        e: &ast::Expr,
+        scope: &Scope,
+    ) -> SqlResult<Option<(SrfCall, Option<usize>)>> {
+        // `(f(...)).field` selects one column of a set-returning function's result.
+        if let ast::Expr::CompoundFieldAccess { root, access_chain } = e {
+            if let [ast::AccessExpr::Dot(ast::Expr::Identifier(field))] = access_chain.as_slice() {
+                if let Some((call, None)) = self.select_srf(strip_parens(root), scope)? {
+                    let name = ident_name(field);
+                    let index = call.3.iter().position(|(n, _)| *n == name).ok_or_else(|| {
+                        SqlError::new(
+                            code::UNDEFINED_COLUMN,
+                            format!("column \"{name}\" not found in data type record"),
+                        )
+                    })?;
+                    return Ok(Some((call, Some(index))));
+                }
+            }
+            return Ok(None);
+        }
+        let ast::Expr::Function(f) = strip_parens(e) else {
             return Ok(None);
         };
         if f.over.is_some() {
@@ -967,8 +1013,7 @@ impl Binder<'_> {
         self.outer.push(scope.clone());
         let result = self.set_function(name, &args, &Scope::default());
         self.outer.pop();
-        let (name, func, args, columns) = result?;
-        Ok(Some((name, func, args, columns)))
+        Ok(Some((result?, None)))
     }
 
     /// Resolves a set-returning function call.
@@ -1628,6 +1673,13 @@ fn cross_join(left: Bound, right: Bound) -> Bound {
         },
     };
     Bound { plan, scope }
+}
+
+fn strip_parens(e: &ast::Expr) -> &ast::Expr {
+    match e {
+        ast::Expr::Nested(inner) => strip_parens(inner),
+        other => other,
+    }
 }
 
 fn is_unit(plan: &Plan) -> bool {

@@ -245,6 +245,8 @@ impl Session {
             }),
             ctes: RefCell::new(HashMap::new()),
             subqueries: RefCell::new(HashMap::new()),
+            memo: RefCell::new(HashMap::new()),
+            memo_keys: RefCell::new(HashMap::new()),
         };
         f(&ctx)
     }

@@ -242,7 +242,7 @@ pub fn eval(e: &Expr, env: &Env, ctx: &ExecCtx) -> SqlResult<Value> {
                 let v = eval(i, env, ctx)?;
                 parts.push(v);
             }
-            Ok(Value::Text(super::values::record_text(&parts, ctx)))
+            Ok(Value::Array(Box::new(Array::from_list(parts))))
         }
         Expr::Subquery {
             plan,
@@ -314,12 +314,93 @@ fn subquery_rows(
         if let Some(rows) = ctx.subqueries.borrow().get(&id) {
             return Ok(rows.clone());
         }
+        let rows = Rc::new(run(plan, ctx, Some(env))?);
+        ctx.subqueries.borrow_mut().insert(id, rows.clone());
+        return Ok(rows);
+    }
+    let refs = ctx
+        .memo_keys
+        .borrow_mut()
+        .entry(id)
+        .or_insert_with(|| outer_columns(plan))
+        .clone();
+    let Some(refs) = refs else {
+        return Ok(Rc::new(run(plan, ctx, Some(env))?));
+    };
+    let mut key = Vec::new();
+    for (level, index) in &refs {
+        let mut scope = env;
+        for _ in 1..*level {
+            match scope.parent {
+                Some(p) => scope = p,
+                None => return Ok(Rc::new(run(plan, ctx, Some(env))?)),
+            }
+        }
+        match scope.row.get(*index) {
+            Some(v) => crate::func::hash_key(v, &mut key),
+            None => return Ok(Rc::new(run(plan, ctx, Some(env))?)),
+        }
+    }
+    if let Some(rows) = ctx.memo.borrow().get(&(id, key.clone())) {
+        return Ok(rows.clone());
     }
     let rows = Rc::new(run(plan, ctx, Some(env))?);
-    if !correlated {
-        ctx.subqueries.borrow_mut().insert(id, rows.clone());
+    let mut memo = ctx.memo.borrow_mut();
+    if memo.len() < 100_000 {
+        memo.insert((id, key), rows.clone());
     }
     Ok(rows)
+}
+
+/// The outer columns (level relative to the subquery's caller, index) a subquery plan
+/// reads; `None` when its result may differ between runs with the same outer values
+/// (session functions such as nextval, volatile calls are not distinguished here).
+fn outer_columns(plan: &crate::plan::Plan) -> Option<Vec<(usize, usize)>> {
+    let mut refs: Vec<(usize, usize)> = Vec::new();
+    let mut ok = true;
+    collect_outer(plan, 0, &mut refs, &mut ok);
+    ok.then_some(refs)
+}
+
+fn collect_outer(
+    plan: &crate::plan::Plan,
+    depth: usize,
+    refs: &mut Vec<(usize, usize)>,
+    ok: &mut bool,
+) {
+    let _ = plan.clone().map_exprs(depth, &mut |e, d| {
+        collect_expr(&e, d, refs, ok);
+        Ok(e)
+    });
+}
+
+fn collect_expr(e: &Expr, depth: usize, refs: &mut Vec<(usize, usize)>, ok: &mut bool) {
+    e.walk(&mut |x| match x {
+        Expr::Outer { level, index } if *level > depth => {
+            let r = (*level - depth, *index);
+            if !refs.contains(&r) {
+                refs.push(r);
+            }
+        }
+        Expr::Session { .. } => *ok = false,
+        Expr::Call { name, .. }
+            if matches!(
+                *name,
+                "random"
+                    | "gen_random_uuid"
+                    | "clock_timestamp"
+                    | "nextval"
+                    | "setval"
+                    | "uuid_generate_v4"
+            ) =>
+        {
+            *ok = false
+        }
+        Expr::Subquery { plan, .. } | Expr::InSubquery { plan, .. } => {
+            collect_outer(plan, depth + 1, refs, ok)
+        }
+        _ => {}
+    });
 }
 
 /// `l op ANY/ALL (items)` with SQL's NULL rules.

@@ -43,6 +43,11 @@ pub struct Effects<'a> {
     pub in_transaction: bool,
 }
 
+/// Correlated subquery results by (subquery id, outer key).
+pub type Memo = HashMap<(usize, Vec<u8>), Rc<Vec<Row>>>;
+/// Outer columns (level, index) each correlated subquery reads.
+pub type MemoKeys = HashMap<usize, Option<Vec<(usize, usize)>>>;
+
 /// Everything an executing statement reads.
 pub struct ExecCtx<'a> {
     pub txn: &'a Transaction,
@@ -57,6 +62,12 @@ pub struct ExecCtx<'a> {
     pub ctes: RefCell<HashMap<usize, Rc<Vec<Row>>>>,
     /// Results of uncorrelated subqueries by id.
     pub subqueries: RefCell<HashMap<usize, Rc<Vec<Row>>>>,
+    /// Results of correlated subqueries by id and the values of the outer columns they
+    /// read (a subquery runs once per distinct outer key, not once per row).
+    pub memo: RefCell<Memo>,
+    /// Per correlated subquery: the outer columns it reads (level, index), or `None` when
+    /// it must run every time (it calls a session function).
+    pub memo_keys: RefCell<MemoKeys>,
 }
 
 impl ExecCtx<'_> {
@@ -473,6 +484,25 @@ pub fn run(plan: &Plan, ctx: &ExecCtx, outer: Option<&Env>) -> SqlResult<Vec<Row
             let ls = run(left, ctx, outer)?;
             let rs = run(right, ctx, outer)?;
             Ok(set_op(*kind, *all, ls, rs))
+        }
+        Plan::Zip { inputs } => {
+            let mut parts = Vec::new();
+            for p in inputs {
+                parts.push((crate::optimize::plan_width(p), run(p, ctx, outer)?));
+            }
+            let n = parts.iter().map(|(_, rows)| rows.len()).max().unwrap_or(0);
+            let mut out = Vec::with_capacity(n);
+            for i in 0..n {
+                let mut row = Vec::new();
+                for (width, rows) in &parts {
+                    match rows.get(i) {
+                        Some(r) => row.extend(r.iter().cloned()),
+                        None => row.extend(std::iter::repeat_n(Value::Null, *width)),
+                    }
+                }
+                out.push(row);
+            }
+            Ok(out)
         }
         Plan::With { ctes, body } => {
             for (id, plan) in ctes {

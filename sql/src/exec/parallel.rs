@@ -108,9 +108,30 @@ impl<'a> Shared<'a> {
             }),
             ctes: Default::default(),
             subqueries: Default::default(),
+            memo: Default::default(),
+            memo_keys: Default::default(),
         };
         f(&ctx)
     }
+}
+
+/// Splits the partitions into ranges of chunks, a few per thread, so that one large
+/// segment or memtable is scanned by every thread.
+fn work_units(partitions: &[storage::ScanPartition]) -> Vec<(usize, std::ops::Range<usize>)> {
+    let total: usize = partitions.iter().map(|p| p.chunk_count()).sum();
+    let pieces = rayon::current_num_threads().max(1) * 4;
+    let size = total.div_ceil(pieces).max(1);
+    let mut units = Vec::new();
+    for (i, p) in partitions.iter().enumerate() {
+        let n = p.chunk_count();
+        let mut start = 0;
+        while start < n {
+            let end = (start + size).min(n);
+            units.push((i, start..end));
+            start = end;
+        }
+    }
+    units
 }
 
 fn cancelled(ctx: &ExecCtx) -> SqlResult<()> {
@@ -140,16 +161,17 @@ pub fn scan(
         Err(e) => return Some(Err(e.into())),
     };
     let total: usize = partitions.iter().map(|p| p.stored_rows()).sum();
-    if partitions.len() < 2 || total < PARALLEL_MIN_ROWS {
+    if total < PARALLEL_MIN_ROWS || rayon::current_num_threads() < 2 {
         return None;
     }
     let shared = Shared::of(ctx);
-    let parts: Vec<SqlResult<Vec<Row>>> = partitions
+    let units = work_units(&partitions);
+    let parts: Vec<SqlResult<Vec<Row>>> = units
         .par_iter()
-        .map(|partition| {
+        .map(|(p, range)| {
             shared.run(|w| {
                 let mut out = Vec::new();
-                for batch in partition.iter() {
+                for batch in partitions[*p].iter_chunks(range.clone()) {
                     let batch = batch?;
                     cancelled(w)?;
                     for mut row in batch.rows {
@@ -239,14 +261,15 @@ pub fn aggregate(
         Err(e) => return Some(Err(e.into())),
     };
     let total: usize = partitions.iter().map(|p| p.stored_rows()).sum();
-    if partitions.len() < 2 || total < PARALLEL_MIN_ROWS {
+    if total < PARALLEL_MIN_ROWS || rayon::current_num_threads() < 2 {
         return None;
     }
     let shared = Shared::of(ctx);
     let width = used.len();
-    let locals: Vec<SqlResult<Groups>> = partitions
+    let units = work_units(&partitions);
+    let locals: Vec<SqlResult<Groups>> = units
         .par_iter()
-        .map(|partition| {
+        .map(|(p, range)| {
             shared.run(|w| {
                 let mut local = Groups {
                     index: HashMap::new(),
@@ -254,7 +277,7 @@ pub fn aggregate(
                     states: Vec::new(),
                 };
                 let mut keys = Vec::with_capacity(groups.len());
-                for batch in partition.iter() {
+                for batch in partitions[*p].iter_chunks(range.clone()) {
                     let batch = batch?;
                     cancelled(w)?;
                     for mut row in batch.rows {

@@ -237,23 +237,36 @@ pub fn output_value(
                 .collect();
             format!("{{{}}}", items.join(","))
         }
+        (SqlType::Composite(fields), Value::Array(a)) => {
+            let types: Vec<SqlType> = fields.iter().map(|(_, t)| t.clone()).collect();
+            record_text_of(catalog, format, &a.elements, Some(&types))
+        }
+        (SqlType::Record, Value::Array(a)) => record_text_of(catalog, format, &a.elements, None),
         (t, v) => format_text(v, &t.representation(), format),
     }
 }
 
-/// A record's text form `(a,b)`.
-pub fn record_text(values: &[Value], ctx: &ExecCtx) -> String {
+/// A record's text form `(a,b)`, PostgreSQL's `record_out`.
+pub fn record_text_of(
+    catalog: &Catalog,
+    format: &SessionFormat,
+    values: &[Value],
+    types: Option<&[SqlType]>,
+) -> String {
     let parts: Vec<String> = values
         .iter()
-        .map(|v| {
+        .enumerate()
+        .map(|(i, v)| {
             if v.is_null() {
                 return String::new();
             }
-            let t = value_type(v);
-            let s = output_value(&ctx.catalog, &ctx.format, v, &t);
+            let t = types
+                .and_then(|t| t.get(i).cloned())
+                .unwrap_or_else(|| value_type(v));
+            let s = output_value(catalog, format, v, &t);
             if s.is_empty()
                 || s.chars()
-                    .any(|c| matches!(c, '"' | '\\' | '(' | ')' | ',' | ' '))
+                    .any(|c| matches!(c, '"' | '\\' | '(' | ')' | ',') || c.is_whitespace())
             {
                 format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\"\""))
             } else {
