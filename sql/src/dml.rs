@@ -1075,6 +1075,8 @@ fn run_insert(session: &mut Session, bound: BoundInsert, params: &[Value]) -> Sq
     })?;
     let mut inserted: Vec<Row> = Vec::new();
     let mut count = 0u64;
+    // Rows this statement inserted or updated: ON CONFLICT DO UPDATE may not touch one twice.
+    let mut touched: std::collections::HashSet<u64> = std::collections::HashSet::new();
     for row in rows {
         // ON CONFLICT: look for an existing row with the same key in the arbiter indexes.
         if let Some(c) = &conflict {
@@ -1104,6 +1106,15 @@ fn run_insert(session: &mut Session, bound: BoundInsert, params: &[Value]) -> Sq
                 Ok(None)
             })?;
             if let Some((row_id, old)) = existing {
+                if matches!(c, Conflict::Update { .. }) && touched.contains(&row_id) {
+                    return Err(SqlError::new(
+                        code::CARDINALITY_VIOLATION,
+                        "ON CONFLICT DO UPDATE command cannot affect row a second time",
+                    )
+                    .with_hint(
+                        "Ensure that no rows proposed for insertion within the same command have duplicate constrained values.",
+                    ));
+                }
                 match c {
                     Conflict::Nothing { .. } => continue,
                     Conflict::Update { sets, filter, .. } => {
@@ -1130,10 +1141,15 @@ fn run_insert(session: &mut Session, bound: BoundInsert, params: &[Value]) -> Sq
                         })?;
                         if let Some(new) = new {
                             let txn = session.transaction();
-                            if let Err(e) = txn.update(table.oid, row_id, new.clone()) {
-                                return Err(session.with_exec(params, |ctx| {
-                                    Ok(unique_error(e, &table, &new, ctx))
-                                })?);
+                            match txn.update(table.oid, row_id, new.clone()) {
+                                Ok(new_id) => {
+                                    touched.insert(new_id);
+                                }
+                                Err(e) => {
+                                    return Err(session.with_exec(params, |ctx| {
+                                        Ok(unique_error(e, &table, &new, ctx))
+                                    })?)
+                                }
                             }
                             count += 1;
                             inserted.push(new);
@@ -1144,8 +1160,13 @@ fn run_insert(session: &mut Session, bound: BoundInsert, params: &[Value]) -> Sq
             }
         }
         let txn = session.transaction();
-        if let Err(e) = txn.insert(table.oid, row.clone()) {
-            return Err(session.with_exec(params, |ctx| Ok(unique_error(e, &table, &row, ctx)))?);
+        match txn.insert(table.oid, row.clone()) {
+            Ok(id) => {
+                touched.insert(id);
+            }
+            Err(e) => {
+                return Err(session.with_exec(params, |ctx| Ok(unique_error(e, &table, &row, ctx)))?)
+            }
         }
         count += 1;
         inserted.push(row);

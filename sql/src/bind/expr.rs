@@ -541,6 +541,22 @@ impl Binder<'_> {
                     _ => self.call(name, vec![x]),
                 }
             }
+            E::Overlay {
+                expr,
+                overlay_what,
+                overlay_from,
+                overlay_for,
+            } => {
+                let mut args = vec![
+                    self.bind_expr(expr, scope, cx)?,
+                    self.bind_expr(overlay_what, scope, cx)?,
+                    self.bind_expr(overlay_from, scope, cx)?,
+                ];
+                if let Some(f) = overlay_for {
+                    args.push(self.bind_expr(f, scope, cx)?);
+                }
+                self.call("overlay", args)
+            }
             E::AtTimeZone {
                 timestamp,
                 time_zone,
@@ -871,7 +887,14 @@ impl Binder<'_> {
         }
         if let Expr::Const(Value::Text(text)) = &expr {
             if *from == SqlType::Unknown {
-                let v = self.input(text, to)?;
+                // Read with the type's input function, then apply the modifier as an
+                // explicit cast does (`'abcdef'::varchar(3)` truncates).
+                let base = match to {
+                    SqlType::Char(_) | SqlType::Varchar(_) => SqlType::Text,
+                    other => other.without_modifier(),
+                };
+                let v = self.input(text, &base)?;
+                let v = crate::func::apply_modifier(v, to, CastContext::Explicit)?;
                 return Ok((Expr::Const(v), to.clone()));
             }
         }
@@ -1224,6 +1247,11 @@ impl Binder<'_> {
             }
             return Err(SqlError::unsupported("a subquery as function argument"));
         }
+        if name == "make_interval" {
+            if let Some(typed) = self.make_interval_named(f, scope, cx)? {
+                return Ok(typed);
+            }
+        }
         let (args, star, distinct) = Self::function_args(f)?;
         let mut filter = None;
         let mut order_by = Vec::new();
@@ -1257,6 +1285,23 @@ impl Binder<'_> {
             bound.push(self.bind_expr(a, scope, cx)?);
         }
         match name.as_str() {
+            "grouping" => {
+                if cx.aggs.is_none() {
+                    return Err(SqlError::new(
+                        code::GROUPING_ERROR,
+                        format!("grouping operations are not allowed in {}", cx.clause),
+                    ));
+                }
+                return Ok((
+                    Expr::Call {
+                        name: "grouping",
+                        func: |_, _| Ok(Value::Int4(0)),
+                        args: bound.into_iter().map(|(e, _)| e).collect(),
+                        strict: false,
+                    },
+                    SqlType::Int4,
+                ));
+            }
             "row" => {
                 let types: Vec<(String, SqlType)> = bound
                     .iter()
@@ -1500,13 +1545,25 @@ impl Binder<'_> {
                 format!("window functions are not allowed in {}", cx.clause),
             ));
         }
-        let spec = match &f.over {
+        let mut spec = match &f.over {
             Some(ast::WindowType::WindowSpec(spec)) => spec.clone(),
-            Some(ast::WindowType::NamedWindow(_)) => {
-                return Err(SqlError::unsupported("named windows"))
-            }
+            Some(ast::WindowType::NamedWindow(name)) => self.named_window(&ident_name(name))?,
             None => return Err(SqlError::internal("window call without OVER")),
         };
+        // `OVER (w ORDER BY ...)`: a named window refined by this call.
+        if let Some(base) = &spec.window_name {
+            let base = self.named_window(&ident_name(base))?;
+            if spec.partition_by.is_empty() {
+                spec.partition_by = base.partition_by;
+            }
+            if spec.order_by.is_empty() {
+                spec.order_by = base.order_by;
+            }
+            if spec.window_frame.is_none() {
+                spec.window_frame = base.window_frame;
+            }
+            spec.window_name = None;
+        }
         // Arguments, PARTITION BY and ORDER BY may use aggregates (of the grouped query).
         let mut inner = ExprContext {
             clause: "window function calls",
@@ -1595,6 +1652,103 @@ impl Binder<'_> {
             .ok_or_else(|| SqlError::internal("no window list"))?;
         windows.push((call, t.clone()));
         Ok((Expr::WindowRef(windows.len() - 1), t))
+    }
+
+    /// `make_interval(days => 10, hours => 2)`: named arguments in PostgreSQL's parameter
+    /// order (years, months, weeks, days, hours, mins, secs), the others 0.
+    fn make_interval_named(
+        &mut self,
+        f: &ast::Function,
+        scope: &Scope,
+        cx: &mut ExprContext,
+    ) -> SqlResult<Option<Typed>> {
+        const NAMES: [&str; 7] = ["years", "months", "weeks", "days", "hours", "mins", "secs"];
+        let FunctionArguments::List(list) = &f.args else {
+            return Ok(None);
+        };
+        if !list
+            .args
+            .iter()
+            .any(|a| matches!(a, FunctionArg::Named { .. } | FunctionArg::ExprNamed { .. }))
+        {
+            return Ok(None);
+        }
+        let mut slots: Vec<Option<&ast::Expr>> = vec![None; NAMES.len()];
+        let mut position = 0;
+        for a in &list.args {
+            match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => {
+                    if position >= NAMES.len() {
+                        return Err(SqlError::new(
+                            code::UNDEFINED_FUNCTION,
+                            "function make_interval has too many arguments",
+                        ));
+                    }
+                    slots[position] = Some(e);
+                    position += 1;
+                }
+                FunctionArg::Named {
+                    name,
+                    arg: FunctionArgExpr::Expr(e),
+                    ..
+                }
+                | FunctionArg::ExprNamed {
+                    name: ast::Expr::Identifier(name),
+                    arg: FunctionArgExpr::Expr(e),
+                    ..
+                } => {
+                    let n = ident_name(name);
+                    let i = NAMES.iter().position(|x| *x == n).ok_or_else(|| {
+                        SqlError::new(
+                            code::UNDEFINED_FUNCTION,
+                            format!("function make_interval({n} => unknown) does not exist"),
+                        )
+                    })?;
+                    slots[i] = Some(e);
+                }
+                _ => return Err(SqlError::unsupported("this argument form")),
+            }
+        }
+        let mut bound = Vec::new();
+        for (i, slot) in slots.iter().enumerate() {
+            bound.push(match slot {
+                Some(e) => self.bind_expr(e, scope, cx)?,
+                None if i == 6 => (Expr::Const(Value::Float8(0.0)), SqlType::Float8),
+                None => (Expr::Const(Value::Int4(0)), SqlType::Int4),
+            });
+        }
+        Ok(Some(self.call("make_interval", bound)?))
+    }
+
+    /// The definition of `WINDOW name AS (...)` of the query being bound.
+    fn named_window(&self, name: &str) -> SqlResult<ast::WindowSpec> {
+        let found = self
+            .windows
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s.clone());
+        match found {
+            Some(mut spec) => {
+                if let Some(base) = spec.window_name.take() {
+                    let base = self.named_window(&ident_name(&base))?;
+                    if spec.partition_by.is_empty() {
+                        spec.partition_by = base.partition_by;
+                    }
+                    if spec.order_by.is_empty() {
+                        spec.order_by = base.order_by;
+                    }
+                    if spec.window_frame.is_none() {
+                        spec.window_frame = base.window_frame;
+                    }
+                }
+                Ok(spec)
+            }
+            None => Err(SqlError::new(
+                code::UNDEFINED_OBJECT,
+                format!("window \"{name}\" does not exist"),
+            )),
+        }
     }
 
     fn window_builtin_args(

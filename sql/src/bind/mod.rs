@@ -142,6 +142,8 @@ pub struct Binder<'a> {
     pub setting: &'a dyn Fn(&str) -> Option<String>,
     /// The statement's text, for error positions.
     pub sql_text: String,
+    /// `WINDOW name AS (...)` definitions of the SELECT being bound.
+    pub windows: Vec<(String, sqlparser::ast::WindowSpec)>,
 }
 
 impl<'a> Binder<'a> {
@@ -167,6 +169,7 @@ impl<'a> Binder<'a> {
             depth: 0,
             setting,
             sql_text: String::new(),
+            windows: Vec::new(),
         }
     }
 

@@ -387,6 +387,28 @@ impl Binder<'_> {
                 predicate,
             };
         }
+        // WINDOW clause.
+        let saved_windows = self.windows.len();
+        for definition in &select.named_window {
+            if let ast::NamedWindowExpr::WindowSpec(spec) = &definition.1 {
+                self.windows.push((ident_name(&definition.0), spec.clone()));
+            }
+        }
+        let result = self.bind_select_rest(select, order_by, limit, offset, plan, scope);
+        self.windows.truncate(saved_windows);
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bind_select_rest(
+        &mut self,
+        select: &ast::Select,
+        order_by: &[ast::OrderByExpr],
+        limit: Option<Expr>,
+        offset: Option<Expr>,
+        mut plan: Plan,
+        scope: Scope,
+    ) -> SqlResult<(Plan, Vec<OutputColumn>)> {
         // Select list.
         let mut cx = ExprContext::collecting("SELECT");
         let mut items: Vec<(String, Expr, SqlType, u32, i16)> = Vec::new();
@@ -713,8 +735,10 @@ impl Binder<'_> {
             let visible_groups = groups.len();
             groups.extend(extra);
             let ngroups = groups.len();
+            let mask_column = sets.as_ref().map(|_| ngroups + aggs.len());
             let map = |e: Expr, _clause: &str| -> SqlResult<Expr> {
-                regroup(e, &groups, ngroups, &scope)
+                let e = regroup(e, &groups, ngroups, &scope)?;
+                grouping_calls(e, &groups, visible_groups, mask_column)
             };
             select_exprs = select_exprs
                 .into_iter()
@@ -1901,6 +1925,78 @@ fn references_name(q: &ast::Query, name: &str) -> bool {
         .any(|w| w == name)
 }
 
+/// `GROUPING(a, b)`: a bitmask of which arguments are not grouped in the current
+/// grouping set, read from the aggregate's last column (0 without grouping sets).
+fn grouping_calls(
+    e: Expr,
+    groups: &[Expr],
+    visible: usize,
+    mask_column: Option<usize>,
+) -> SqlResult<Expr> {
+    let mut failure = None;
+    let rebuilt = e.transform(&mut |x| match x {
+        Expr::Call {
+            name: "grouping",
+            args,
+            ..
+        } => {
+            let mut positions = Vec::new();
+            for a in &args {
+                match groups[..visible].iter().position(|g| expr_eq(g, a)) {
+                    Some(p) => positions.push(Expr::Const(Value::Int4(p as i32))),
+                    None => {
+                        failure.get_or_insert(SqlError::new(
+                            code::GROUPING_ERROR,
+                            "arguments to GROUPING must be grouping expressions of the associated query level",
+                        ));
+                    }
+                }
+            }
+            match mask_column {
+                None => Expr::Const(Value::Int4(0)),
+                Some(mask) => {
+                    let mut call_args = vec![
+                        Expr::Column(mask),
+                        Expr::Const(Value::Int4(groups.len() as i32)),
+                    ];
+                    call_args.extend(positions);
+                    Expr::Call {
+                        name: "grouping",
+                        func: grouping_bits,
+                        args: call_args,
+                        strict: false,
+                    }
+                }
+            }
+        }
+        other => other,
+    });
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(rebuilt),
+    }
+}
+
+/// GROUPING()'s value from the grouping-set mask (bit `n - 1 - i` set when group
+/// expression `i` is not grouped): arguments are the mask, `n`, then group positions.
+fn grouping_bits(_: &crate::func::FnCtx, args: &[Value]) -> SqlResult<Value> {
+    let mask = match args.first() {
+        Some(Value::Int8(m)) => *m,
+        _ => 0,
+    };
+    let n = match args.get(1) {
+        Some(Value::Int4(n)) => *n as i64,
+        _ => 0,
+    };
+    let mut out = 0i32;
+    for a in &args[2..] {
+        let Value::Int4(p) = a else { continue };
+        let bit = (mask >> (n - 1 - i64::from(*p))) & 1;
+        out = (out << 1) | bit as i32;
+    }
+    Ok(Value::Int4(out))
+}
+
 /// After aggregation: group expressions become columns of the aggregate's output,
 /// aggregate placeholders the columns after them; any other column reference is an error.
 fn regroup(e: Expr, groups: &[Expr], ngroups: usize, scope: &Scope) -> SqlResult<Expr> {
@@ -1909,6 +2005,10 @@ fn regroup(e: Expr, groups: &[Expr], ngroups: usize, scope: &Scope) -> SqlResult
     }
     let mut error = None;
     let rebuilt = match e {
+        // GROUPING()'s arguments name group expressions: `grouping_calls` resolves them.
+        call @ Expr::Call {
+            name: "grouping", ..
+        } => call,
         Expr::AggRef(k) => Expr::Column(ngroups + k),
         Expr::Column(i) => {
             let c = &scope.columns[i];

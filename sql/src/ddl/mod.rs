@@ -37,7 +37,11 @@ pub fn execute(session: &mut Session, ast: &Ast, sql: &str) -> SqlResult<Outcome
     match ast {
         Ast::CreateTable(ct) => {
             table::create_table(session, ct)?;
-            done("CREATE TABLE")
+            match session.last_row_count {
+                // CREATE TABLE AS reports the rows it wrote, as PostgreSQL does.
+                Some(n) => done(&format!("SELECT {n}")),
+                None => done("CREATE TABLE"),
+            }
         }
         Ast::CreateIndex(ci) => {
             table::create_index(session, ci)?;
