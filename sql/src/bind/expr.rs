@@ -218,6 +218,29 @@ impl Binder<'_> {
                     self.operator(&operator_name(op), Some(l), r)
                 }
             },
+            // PostgreSQL's unary minus binds tighter than `^`: -2 ^ 2 is (-2) ^ 2.
+            E::UnaryOp {
+                op: UnaryOperator::Minus,
+                expr,
+            } if matches!(
+                expr.as_ref(),
+                ast::Expr::BinaryOp {
+                    op: BinaryOperator::PGExp,
+                    ..
+                }
+            ) =>
+            {
+                let ast::Expr::BinaryOp { left, right, .. } = expr.as_ref() else {
+                    unreachable!("checked by the guard")
+                };
+                let negated = ast::Expr::UnaryOp {
+                    op: UnaryOperator::Minus,
+                    expr: left.clone(),
+                };
+                let l = self.bind_expr(&negated, scope, cx)?;
+                let r = self.bind_expr(right, scope, cx)?;
+                self.operator("^", Some(l), r)
+            }
             E::UnaryOp { op, expr } => {
                 let inner = self.bind_expr(expr, scope, cx)?;
                 match op {

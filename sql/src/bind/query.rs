@@ -120,6 +120,12 @@ impl Binder<'_> {
             None => {}
         }
         if let Some(fetch) = &q.fetch {
+            if fetch.with_ties {
+                return Err(SqlError::unsupported("FETCH ... WITH TIES"));
+            }
+            if fetch.percent {
+                return Err(SqlError::unsupported("FETCH ... PERCENT"));
+            }
             if let Some(q) = &fetch.quantity {
                 limit = Some(bind(self, q, "LIMIT")?);
             } else {
@@ -1450,9 +1456,51 @@ impl Binder<'_> {
         }
         let before = self.outer_refs;
         self.outer.push(lateral_scope.clone());
-        let result = self.set_function(name, args, &Scope::default());
+        // unnest(a, b, ...) in FROM: one column per array, side by side.
+        let result = if name == "unnest" && args.len() > 1 {
+            let mut scans = Vec::new();
+            let mut all_columns = Vec::new();
+            let mut failure = None;
+            for a in args {
+                match self.set_function(name, std::slice::from_ref(a), &Scope::default()) {
+                    Ok((n, func, exprs, cols)) => {
+                        scans.push(Plan::FunctionScan {
+                            name: n,
+                            func,
+                            args: exprs,
+                            width: cols.len(),
+                            ordinality: false,
+                        });
+                        all_columns.extend(cols);
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            match failure {
+                Some(e) => Err(e),
+                None => Ok((scans, all_columns)),
+            }
+        } else {
+            self.set_function(name, args, &Scope::default())
+                .map(|(n, func, exprs, cols)| {
+                    let width = cols.len();
+                    (
+                        vec![Plan::FunctionScan {
+                            name: n,
+                            func,
+                            args: exprs,
+                            width,
+                            ordinality: false,
+                        }],
+                        cols,
+                    )
+                })
+        };
         self.outer.pop();
-        let (fname, func, exprs, mut cols) = result?;
+        let (mut scans, mut cols) = result?;
         let correlated = self.outer_refs != before;
         if ordinality {
             cols.push(("ordinality".into(), SqlType::Int8));
@@ -1465,7 +1513,12 @@ impl Binder<'_> {
         let qualifier = match alias {
             Some(a) => {
                 let q = ident_name(&a.name);
-                if columns.len() == 1 + usize::from(ordinality) && a.columns.is_empty() {
+                // A function returning a scalar set names its column after itself, and an
+                // alias renames it; named result columns (OUT parameters) keep their names.
+                if columns.len() == 1 + usize::from(ordinality)
+                    && a.columns.is_empty()
+                    && columns[0].name == name
+                {
                     columns[0].name = q.clone();
                 }
                 rename_columns(&mut columns, &a.columns, &q)?;
@@ -1473,15 +1526,26 @@ impl Binder<'_> {
             }
             None => Some(name.to_string()),
         };
-        if columns.len() == 1 + usize::from(ordinality) && alias.is_none() {
-            columns[0].name = name.to_string();
-        }
-        let scan = Plan::FunctionScan {
-            name: fname,
-            func,
-            args: exprs,
-            width,
-            ordinality,
+        let scan = if scans.len() == 1 {
+            match scans.pop() {
+                Some(Plan::FunctionScan {
+                    name, func, args, ..
+                }) => Plan::FunctionScan {
+                    name,
+                    func,
+                    args,
+                    width,
+                    ordinality,
+                },
+                _ => return Err(SqlError::internal("function scan expected")),
+            }
+        } else {
+            if ordinality {
+                return Err(SqlError::unsupported(
+                    "WITH ORDINALITY on unnest of several arrays",
+                ));
+            }
+            Plan::Zip { inputs: scans }
         };
         let plan = if correlated {
             Plan::Lateral {
@@ -1827,7 +1891,6 @@ fn figure_name(e: &ast::Expr) -> Option<(String, u8)> {
         E::Interval(_) => Some(("interval".into(), 1)),
         E::CompoundFieldAccess { root, .. } => figure_name(root),
         E::AtTimeZone { .. } => strong("timezone"),
-        E::Value(v) if matches!(v.value, ast::Value::Boolean(_)) => Some(("bool".into(), 1)),
         E::Tuple(_) => strong("row"),
         E::IsNull(_) | E::IsNotNull(_) | E::IsTrue(_) | E::IsFalse(_) => None,
         _ => None,
