@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, Tokenizer};
 
@@ -82,8 +83,32 @@ fn split_statements(sql: &str) -> SqlResult<Vec<(usize, &str)>> {
     let mut pieces = Vec::new();
     let mut start = 0usize;
     let mut meaningful = false;
-    for token in &tokens {
+    // Inside `BEGIN ATOMIC ... END` (a SQL function body) semicolons separate the body's
+    // statements, not ours; CASE ... END nests inside it.
+    let mut atomic_depth = 0usize;
+    let significant: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .collect();
+    let word = |i: usize| match &tokens[i].token {
+        Token::Word(w) => Some(w.keyword),
+        _ => None,
+    };
+    for (k, &i) in significant.iter().enumerate() {
+        let token = &tokens[i];
+        match word(i) {
+            Some(Keyword::BEGIN)
+                if significant
+                    .get(k + 1)
+                    .is_some_and(|&j| word(j) == Some(Keyword::ATOMIC)) =>
+            {
+                atomic_depth += 1
+            }
+            Some(Keyword::CASE) if atomic_depth > 0 => atomic_depth += 1,
+            Some(Keyword::END) if atomic_depth > 0 => atomic_depth -= 1,
+            _ => {}
+        }
         match &token.token {
+            Token::SemiColon if atomic_depth > 0 => {}
             Token::SemiColon => {
                 let end = offsets.byte(token.span.start.line, token.span.start.column);
                 if meaningful {

@@ -200,3 +200,39 @@ fn large_aggregates_run_in_parallel_and_match() {
         ["70"]
     );
 }
+
+#[test]
+fn running_window_aggregates() {
+    let (_dir, mut s) = open();
+    assert_eq!(
+        run(
+            &mut s,
+            "SELECT id, sum(id) OVER (ORDER BY id), string_agg(id::text, ',') OVER (ORDER BY id), \
+             array_agg(id) OVER (ORDER BY id / 2) FROM generate_series(1, 4) id ORDER BY id"
+        ),
+        [
+            "1|1|1|{1}",
+            "2|3|1,2|{1,2,3}",
+            "3|6|1,2,3|{1,2,3}",
+            "4|10|1,2,3,4|{1,2,3,4}"
+        ]
+    );
+}
+
+#[test]
+fn row_comparisons_and_atomic_function_bodies() {
+    let (_dir, mut s) = open();
+    assert_eq!(
+        run(
+            &mut s,
+            "SELECT ROW(1, 'a') = ROW(1, 'a'), (1, 2) < (1, 3), (1, NULL) = (1, NULL), (2, 1) >= (1, 9)"
+        ),
+        ["t|t|NULL|t"]
+    );
+    // Semicolons inside BEGIN ATOMIC ... END belong to the function body.
+    let created = run(
+        &mut s,
+        "CREATE FUNCTION two() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END; SELECT two()",
+    );
+    assert_eq!(created.last().map(String::as_str), Some("2"), "{created:?}");
+}

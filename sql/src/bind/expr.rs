@@ -215,7 +215,13 @@ impl Binder<'_> {
                 _ => {
                     let l = self.bind_expr(left, scope, cx)?;
                     let r = self.bind_expr(right, scope, cx)?;
-                    self.operator(&operator_name(op), Some(l), r)
+                    let name = operator_name(op);
+                    if let (Expr::Row(a), Expr::Row(b)) = (&l.0, &r.0) {
+                        if a.len() == b.len() && !a.is_empty() {
+                            return self.row_comparison(&name, &l.1, a.clone(), &r.1, b.clone());
+                        }
+                    }
+                    self.operator(&name, Some(l), r)
                 }
             },
             // PostgreSQL's unary minus binds tighter than `^`: -2 ^ 2 is (-2) ^ 2.
@@ -1675,6 +1681,60 @@ impl Binder<'_> {
             .ok_or_else(|| SqlError::internal("no window list"))?;
         windows.push((call, t.clone()));
         Ok((Expr::WindowRef(windows.len() - 1), t))
+    }
+
+    /// `(a, b) op (c, d)`: pairwise equality, or PostgreSQL's lexicographic ordering.
+    fn row_comparison(
+        &mut self,
+        op: &str,
+        left_type: &SqlType,
+        a: Vec<Expr>,
+        right_type: &SqlType,
+        b: Vec<Expr>,
+    ) -> SqlResult<Typed> {
+        let field_types = |t: &SqlType, n: usize| -> Vec<SqlType> {
+            match t {
+                SqlType::Composite(fields) => fields.iter().map(|(_, t)| t.clone()).collect(),
+                _ => vec![SqlType::Unknown; n],
+            }
+        };
+        let lt = field_types(left_type, a.len());
+        let rt = field_types(right_type, b.len());
+        let pairs: Vec<(Typed, Typed)> = a.into_iter().zip(lt).zip(b.into_iter().zip(rt)).collect();
+        let compare = |this: &mut Self, name: &str, (l, r): &(Typed, Typed)| {
+            this.operator(name, Some(l.clone()), r.clone())
+                .map(|(e, _)| e)
+        };
+        match op {
+            "=" | "<>" => {
+                let mut parts = Vec::new();
+                for p in &pairs {
+                    parts.push(compare(self, op, p)?);
+                }
+                let e = if op == "=" {
+                    Expr::And(parts)
+                } else {
+                    Expr::Or(parts)
+                };
+                Ok((e, SqlType::Bool))
+            }
+            "<" | "<=" | ">" | ">=" => {
+                let strict = &op[..1];
+                // Built from the last pair outwards: (a1 < b1) OR (a1 = b1 AND rest).
+                let last = pairs.len() - 1;
+                let mut e = compare(self, op, &pairs[last])?;
+                for p in pairs[..last].iter().rev() {
+                    let less = compare(self, strict, p)?;
+                    let equal = compare(self, "=", p)?;
+                    e = Expr::Or(vec![less, Expr::And(vec![equal, e])]);
+                }
+                Ok((e, SqlType::Bool))
+            }
+            other => Err(SqlError::new(
+                code::UNDEFINED_FUNCTION,
+                format!("operator does not exist: record {other} record"),
+            )),
+        }
     }
 
     /// `make_interval(days => 10, hours => 2)`: named arguments in PostgreSQL's parameter

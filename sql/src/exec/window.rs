@@ -244,8 +244,9 @@ fn partition(
                             feed(&mut *state, k, call, ctx, outer, part)?;
                         }
                         done = end;
-                        // finish may be called once per state: evaluate a copy.
-                        current = finish_copy(&*state, agg, call, 0..done, ctx, outer, part)?;
+                        // The functions' accumulators may be finished repeatedly, with more
+                        // input in between: a running aggregate is one pass.
+                        current = ctx.with_fn(|f| state.finish(f))?;
                     }
                     out.push(current.clone());
                 }
@@ -298,24 +299,6 @@ fn feed(
         .map(|a| eval(a, &env, ctx))
         .collect::<SqlResult<_>>()?;
     ctx.with_fn(|f| state.update(f, &args))
-}
-
-/// Accumulators may be finished once; the running frame recomputes a fresh one.
-#[allow(clippy::too_many_arguments)]
-fn finish_copy(
-    _state: &dyn crate::func::Accumulator,
-    agg: &crate::func::ResolvedAggregate,
-    call: &WindowCall,
-    rows: std::ops::Range<usize>,
-    ctx: &ExecCtx,
-    outer: Option<&Env>,
-    part: &[Keyed],
-) -> SqlResult<Value> {
-    let mut fresh = (agg.create)();
-    for k in rows {
-        feed(&mut *fresh, k, call, ctx, outer, part)?;
-    }
-    ctx.with_fn(|f| fresh.finish(f))
 }
 
 fn offset_of(e: &crate::plan::Expr, ctx: &ExecCtx, outer: Option<&Env>) -> SqlResult<i64> {
