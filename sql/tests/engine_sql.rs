@@ -236,3 +236,28 @@ fn row_comparisons_and_atomic_function_bodies() {
     );
     assert_eq!(created.last().map(String::as_str), Some("2"), "{created:?}");
 }
+
+#[test]
+fn whole_row_references() {
+    let (_dir, mut s) = open();
+    run(&mut s, "CREATE TABLE p (id int PRIMARY KEY, name text)");
+    run(&mut s, "INSERT INTO p VALUES (1, 'a b'), (2, NULL)");
+    assert_eq!(
+        run(&mut s, "SELECT to_jsonb(p), p FROM p ORDER BY id"),
+        [
+            r#"{"id": 1, "name": "a b"}|(1,"a b")"#,
+            r#"{"id": 2, "name": null}|(2,)"#
+        ]
+    );
+    assert_eq!(
+        run(&mut s, "SELECT to_jsonb(q) FROM p q ORDER BY id LIMIT 1"),
+        [r#"{"id": 1, "name": "a b"}"#]
+    );
+    assert_eq!(
+        run(
+            &mut s,
+            "SELECT row_to_json(x) FROM (SELECT id FROM p ORDER BY id LIMIT 1) x"
+        ),
+        [r#"{"id":1}"#]
+    );
+}

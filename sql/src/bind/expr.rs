@@ -871,6 +871,18 @@ impl Binder<'_> {
         if let Some(i) = scope.find(schema, qualifier, name)? {
             return Ok((Expr::Column(i), scope.columns[i].sql_type.clone()));
         }
+        // A FROM item's name alone is its whole row (`to_jsonb(p)`, `row_to_json(x)`).
+        if qualifier.is_none() && schema.is_none() && scope.has_qualifier(name) {
+            let mut fields = Vec::new();
+            let mut exprs = Vec::new();
+            for (i, c) in scope.columns.iter().enumerate() {
+                if c.qualifier.as_deref() == Some(name) && !c.hidden {
+                    fields.push((c.name.clone(), c.sql_type.clone()));
+                    exprs.push(Expr::Column(i));
+                }
+            }
+            return Ok((Expr::Row(exprs), SqlType::Composite(fields)));
+        }
         for (level, outer) in self.outer.iter().rev().enumerate() {
             if let Some(i) = outer.find(schema, qualifier, name)? {
                 self.outer_refs += 1;
@@ -1312,6 +1324,36 @@ impl Binder<'_> {
         let mut bound = Vec::new();
         for a in &args {
             bound.push(self.bind_expr(a, scope, cx)?);
+        }
+        // A record with named fields to JSON: an object built from its fields.
+        if let (
+            "to_jsonb" | "to_json" | "row_to_json",
+            [(Expr::Row(fields), SqlType::Composite(types))],
+        ) = (name.as_str(), bound.as_slice())
+        {
+            if name == "to_jsonb" {
+                let mut args = Vec::new();
+                for (e, (field, t)) in fields.iter().zip(types.iter()) {
+                    args.push((Expr::Const(Value::Text(field.clone())), SqlType::Text));
+                    args.push((e.clone(), t.clone()));
+                }
+                return self.call("jsonb_build_object", args);
+            }
+            // json keeps PostgreSQL's compact record form: {"a":1,"b":"x"}.
+            let mut args = Vec::new();
+            for (e, (field, t)) in fields.iter().zip(types.iter()) {
+                args.push(Expr::Const(Value::Text(field.clone())));
+                args.push(self.call("to_json", vec![(e.clone(), t.clone())])?.0);
+            }
+            return Ok((
+                Expr::Call {
+                    name: "row_to_json",
+                    func: compact_json_object,
+                    args,
+                    strict: false,
+                },
+                SqlType::Json,
+            ));
         }
         match name.as_str() {
             "grouping" => {
@@ -1958,6 +2000,28 @@ fn nested_aggregate(e: SqlError) -> SqlError {
     } else {
         e
     }
+}
+
+/// `{"name":value,...}` from alternating field names and json values (NULL → null).
+fn compact_json_object(_: &crate::func::FnCtx, args: &[Value]) -> SqlResult<Value> {
+    let mut out = String::from("{");
+    for (i, pair) in args.chunks(2).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let name = match &pair[0] {
+            Value::Text(s) => s.as_str(),
+            _ => "",
+        };
+        out.push_str(&serde_json::to_string(name).unwrap_or_else(|_| "\"\"".into()));
+        out.push(':');
+        match pair.get(1) {
+            Some(Value::Json(j)) | Some(Value::Jsonb(j)) | Some(Value::Text(j)) => out.push_str(j),
+            _ => out.push_str("null"),
+        }
+    }
+    out.push('}');
+    Ok(Value::Json(out))
 }
 
 /// A sort key from ORDER BY options (PostgreSQL: NULLS LAST for ASC, FIRST for DESC).
