@@ -2,12 +2,20 @@
 //! assigned (with PostgreSQL's resolution of untyped literals and parameters), functions and
 //! operators resolved, and the result turned into a [`crate::plan::Plan`].
 //!
-//! `expr` binds expressions, `query` binds SELECT (FROM, joins, grouping, windows, set
-//! operations, CTEs), `types` reads type names.
+//! `expr` binds expressions, with `scalar` (literals, columns, casts, operators), `call`
+//! (function calls) and `window` (aggregate and window calls); `query` binds queries (set
+//! operations, VALUES, CTEs, LIMIT), `select` one SELECT, `from` its FROM items and joins,
+//! `grouping` what follows an aggregation; `types` reads type names.
 
+mod call;
 pub mod expr;
+mod from;
+mod grouping;
 pub mod query;
+mod scalar;
+mod select;
 pub mod types;
+mod window;
 
 use std::sync::Arc;
 

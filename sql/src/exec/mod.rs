@@ -7,7 +7,10 @@
 
 mod aggregate;
 pub mod eval;
+mod join;
 mod parallel;
+mod set_op;
+mod sort;
 mod values;
 mod window;
 
@@ -25,15 +28,18 @@ use storage::Transaction;
 use crate::engine::settings::Settings;
 use crate::engine::Database;
 use crate::error::{code, SqlError, SqlResult};
-use crate::func::FnCtx;
-use crate::func::{compare, hash_key};
-use crate::plan::{Expr, JoinKind, Plan, SetOpKind, SortKey};
+use crate::func::{hash_key, FnCtx};
+use crate::plan::{JoinKind, Plan};
 use crate::types::SessionFormat;
 
 pub use eval::{eval, Env};
+pub use sort::{compare_key, sort_rows};
 pub use values::{input_text, input_value, output_text, sequence_last_value};
 
 pub(crate) use values::copy_in_rows;
+
+use join::{hash_join, nested_loop};
+use set_op::set_op;
 
 /// What statements may change in the session while they run.
 pub struct Effects<'a> {
@@ -578,298 +584,6 @@ pub fn row_key(row: &[Value]) -> Vec<u8> {
         hash_key(v, &mut key);
     }
     key
-}
-
-#[allow(clippy::too_many_arguments)]
-fn nested_loop(
-    ls: Vec<Row>,
-    rs: Vec<Row>,
-    kind: JoinKind,
-    on: Option<&Expr>,
-    left_width: usize,
-    right_width: usize,
-    ctx: &ExecCtx,
-    outer: Option<&Env>,
-) -> SqlResult<Vec<Row>> {
-    let mut out = Vec::new();
-    let mut right_matched = vec![false; rs.len()];
-    let mut row = Vec::with_capacity(left_width + right_width);
-    for (n, l) in ls.iter().enumerate() {
-        if n % 1024 == 0 {
-            ctx.check_cancel()?;
-        }
-        let mut matched = false;
-        for (j, r) in rs.iter().enumerate() {
-            row.clear();
-            row.extend_from_slice(l);
-            row.extend_from_slice(r);
-            let ok = match on {
-                None => true,
-                Some(p) => truthy(&eval(
-                    p,
-                    &Env {
-                        row: &row,
-                        parent: outer,
-                    },
-                    ctx,
-                )?),
-            };
-            if ok {
-                matched = true;
-                right_matched[j] = true;
-                match kind {
-                    JoinKind::Semi | JoinKind::Anti => break,
-                    _ => out.push(row.clone()),
-                }
-            }
-        }
-        match kind {
-            JoinKind::Left | JoinKind::Full if !matched => {
-                let mut row = l.clone();
-                row.extend(std::iter::repeat_n(Value::Null, right_width));
-                out.push(row);
-            }
-            JoinKind::Semi if matched => out.push(l.clone()),
-            JoinKind::Anti if !matched => out.push(l.clone()),
-            _ => {}
-        }
-    }
-    if matches!(kind, JoinKind::Right | JoinKind::Full) {
-        for (j, r) in rs.iter().enumerate() {
-            if !right_matched[j] {
-                let mut row: Row = std::iter::repeat_n(Value::Null, left_width).collect();
-                row.extend_from_slice(r);
-                out.push(row);
-            }
-        }
-    }
-    Ok(out)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn hash_join(
-    ls: Vec<Row>,
-    rs: Vec<Row>,
-    kind: JoinKind,
-    left_keys: &[Expr],
-    right_keys: &[Expr],
-    residual: Option<&Expr>,
-    (left_width, right_width): (usize, usize),
-    ctx: &ExecCtx,
-    outer: Option<&Env>,
-) -> SqlResult<Vec<Row>> {
-    let key_of = |row: &Row, keys: &[Expr]| -> SqlResult<Option<Vec<u8>>> {
-        let env = Env { row, parent: outer };
-        let mut key = Vec::new();
-        for k in keys {
-            let v = eval(k, &env, ctx)?;
-            if v.is_null() {
-                return Ok(None);
-            }
-            hash_key(&v, &mut key);
-        }
-        Ok(Some(key))
-    };
-    let mut table: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
-    for (j, r) in rs.iter().enumerate() {
-        if let Some(k) = key_of(r, right_keys)? {
-            table.entry(k).or_default().push(j);
-        }
-    }
-    let mut out = Vec::new();
-    let mut right_matched = vec![false; rs.len()];
-    let mut row = Vec::with_capacity(left_width + right_width);
-    for (n, l) in ls.iter().enumerate() {
-        if n % 4096 == 0 {
-            ctx.check_cancel()?;
-        }
-        let mut matched = false;
-        if let Some(k) = key_of(l, left_keys)? {
-            if let Some(candidates) = table.get(&k) {
-                for &j in candidates {
-                    row.clear();
-                    row.extend_from_slice(l);
-                    row.extend_from_slice(&rs[j]);
-                    let ok = match residual {
-                        None => true,
-                        Some(p) => truthy(&eval(
-                            p,
-                            &Env {
-                                row: &row,
-                                parent: outer,
-                            },
-                            ctx,
-                        )?),
-                    };
-                    if ok {
-                        matched = true;
-                        right_matched[j] = true;
-                        match kind {
-                            JoinKind::Semi | JoinKind::Anti => break,
-                            _ => out.push(row.clone()),
-                        }
-                    }
-                }
-            }
-        }
-        match kind {
-            JoinKind::Left | JoinKind::Full if !matched => {
-                let mut row = l.clone();
-                row.extend(std::iter::repeat_n(Value::Null, right_width));
-                out.push(row);
-            }
-            JoinKind::Semi if matched => out.push(l.clone()),
-            JoinKind::Anti if !matched => out.push(l.clone()),
-            _ => {}
-        }
-    }
-    if matches!(kind, JoinKind::Right | JoinKind::Full) {
-        for (j, r) in rs.iter().enumerate() {
-            if !right_matched[j] {
-                let mut row: Row = std::iter::repeat_n(Value::Null, left_width).collect();
-                row.extend_from_slice(r);
-                out.push(row);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Orders two values of a sort key: NULLs per `nulls_first`, others by `compare`.
-pub fn compare_key(a: &Value, b: &Value, key: &SortKey) -> std::cmp::Ordering {
-    use std::cmp::Ordering::*;
-    match (a.is_null(), b.is_null()) {
-        (true, true) => Equal,
-        (true, false) => {
-            if key.nulls_first {
-                Less
-            } else {
-                Greater
-            }
-        }
-        (false, true) => {
-            if key.nulls_first {
-                Greater
-            } else {
-                Less
-            }
-        }
-        (false, false) => {
-            let o = compare(a, b);
-            if key.descending {
-                o.reverse()
-            } else {
-                o
-            }
-        }
-    }
-}
-
-pub fn sort_rows(
-    rows: Vec<Row>,
-    keys: &[SortKey],
-    limit: Option<usize>,
-    ctx: &ExecCtx,
-    outer: Option<&Env>,
-) -> SqlResult<Vec<Row>> {
-    // Sort keys that are plain columns are read in place; others are computed once.
-    let simple: Option<Vec<usize>> = keys
-        .iter()
-        .map(|k| match k.expr {
-            Expr::Column(i) => Some(i),
-            _ => None,
-        })
-        .collect();
-    let mut keyed: Vec<(Vec<Value>, Row)> = Vec::with_capacity(rows.len());
-    for row in rows {
-        let values = match &simple {
-            Some(cols) => cols.iter().map(|&i| row[i].clone()).collect(),
-            None => {
-                let env = Env {
-                    row: &row,
-                    parent: outer,
-                };
-                keys.iter()
-                    .map(|k| eval(&k.expr, &env, ctx))
-                    .collect::<SqlResult<Vec<_>>>()?
-            }
-        };
-        keyed.push((values, row));
-    }
-    ctx.check_cancel()?;
-    let cmp = |a: &(Vec<Value>, Row), b: &(Vec<Value>, Row)| {
-        for (i, k) in keys.iter().enumerate() {
-            let o = compare_key(&a.0[i], &b.0[i], k);
-            if o != std::cmp::Ordering::Equal {
-                return o;
-            }
-        }
-        std::cmp::Ordering::Equal
-    };
-    if let Some(k) = limit {
-        if k < keyed.len() {
-            if k == 0 {
-                return Ok(Vec::new());
-            }
-            keyed.select_nth_unstable_by(k - 1, cmp);
-            keyed.truncate(k);
-        }
-    }
-    keyed.sort_by(cmp);
-    Ok(keyed.into_iter().map(|(_, r)| r).collect())
-}
-
-fn set_op(kind: SetOpKind, all: bool, ls: Vec<Row>, rs: Vec<Row>) -> Vec<Row> {
-    match (kind, all) {
-        (SetOpKind::Union, true) => {
-            let mut out = ls;
-            out.extend(rs);
-            out
-        }
-        (SetOpKind::Union, false) => {
-            let mut seen = std::collections::HashSet::new();
-            ls.into_iter()
-                .chain(rs)
-                .filter(|r| seen.insert(row_key(r)))
-                .collect()
-        }
-        (SetOpKind::Intersect, _) | (SetOpKind::Except, _) => {
-            let mut counts: HashMap<Vec<u8>, usize> = HashMap::new();
-            for r in &rs {
-                *counts.entry(row_key(r)).or_default() += 1;
-            }
-            let mut emitted = std::collections::HashSet::new();
-            let mut out = Vec::new();
-            for r in ls {
-                let key = row_key(&r);
-                let c = counts.get(&key).copied().unwrap_or(0);
-                let keep = match (kind, all) {
-                    (SetOpKind::Intersect, true) => {
-                        if c > 0 {
-                            counts.insert(key.clone(), c - 1);
-                            true
-                        } else {
-                            false
-                        }
-                    }
-                    (SetOpKind::Intersect, false) => c > 0 && emitted.insert(key.clone()),
-                    (SetOpKind::Except, true) => {
-                        if c > 0 {
-                            counts.insert(key.clone(), c - 1);
-                            false
-                        } else {
-                            true
-                        }
-                    }
-                    _ => c == 0 && emitted.insert(key.clone()),
-                };
-                if keep {
-                    out.push(r);
-                }
-            }
-            out
-        }
-    }
 }
 
 /// Text output of a value inside execution (error details).

@@ -1,0 +1,425 @@
+//! UPDATE (with FROM), DELETE (with USING) and TRUNCATE, and the foreign keys of other
+//! tables that reference the rows they change: NO ACTION / RESTRICT errors, and ON DELETE
+//! CASCADE / SET NULL / SET DEFAULT.
+//!
+//! The target rows are found first (each once, by row id, however many FROM / USING rows
+//! join it), then written.
+
+use sqlparser::ast;
+use storage::catalog::{Catalog, ConstraintKind, Oid, ReferentialAction, TableDef};
+use storage::types::{Row, Value};
+
+use super::checks::{
+    check_references, check_row, compute_generated, key_exists, rows_with_key, table_expressions,
+    unique_error,
+};
+use super::{bind_assignments, bind_returning, eval_row, outcome, resolve_table, table_scope};
+use crate::bind::expr::ExprContext;
+use crate::bind::{ident_name, Binder, Scope, ScopeColumn};
+use crate::engine::{Outcome, Session};
+use crate::error::{code, SqlError, SqlResult};
+use crate::exec::{eval, Env, ExecCtx};
+use crate::pgtype::SqlType;
+use crate::plan::{Expr, OutputColumn, Plan};
+
+pub(super) struct BoundUpdate {
+    table: TableDef,
+    /// Rows: the table's columns, its row id, then other FROM columns.
+    plan: Plan,
+    sets: Vec<(usize, Expr)>,
+    generated: Vec<Option<Expr>>,
+    checks: Vec<(String, Expr)>,
+    pub(super) returning: Option<(Vec<Expr>, Vec<OutputColumn>)>,
+}
+
+/// The target table's scan (with row ids) joined with the FROM / USING items, filtered.
+fn target_rows(
+    b: &mut Binder,
+    table: &TableDef,
+    alias: &str,
+    from: &[ast::TableWithJoins],
+    selection: Option<&ast::Expr>,
+) -> SqlResult<(Plan, Scope)> {
+    let mut scope = table_scope(&b.catalog, table, alias);
+    scope.columns.push(ScopeColumn {
+        qualifier: Some(alias.to_string()),
+        schema: None,
+        name: "ctid".into(),
+        sql_type: SqlType::Int8,
+        table_oid: table.oid,
+        attnum: -1,
+        hidden: true,
+        qualified_only: true,
+    });
+    let width = table.columns.len();
+    let mut plan = Plan::SeqScan {
+        table: table.oid,
+        width,
+        filter: None,
+        predicates: Vec::new(),
+        row_id: true,
+    };
+    if !from.is_empty() {
+        let other = b.bind_from(from)?;
+        let left_width = scope.width();
+        let right_width = other.scope.width();
+        plan = Plan::NestedLoopJoin {
+            left: Box::new(plan),
+            right: Box::new(other.plan),
+            kind: crate::plan::JoinKind::Inner,
+            on: None,
+            left_width,
+            right_width,
+        };
+        scope.columns.extend(other.scope.columns);
+    }
+    if let Some(w) = selection {
+        let mut cx = ExprContext::plain("WHERE");
+        let predicate = b.bind_predicate(w, &scope, &mut cx)?;
+        plan = Plan::Filter {
+            input: Box::new(plan),
+            predicate,
+        };
+    }
+    Ok((crate::optimize::optimize_all(plan, &b.index_catalog), scope))
+}
+
+pub(super) fn bind_update(b: &mut Binder, upd: &ast::Update) -> SqlResult<BoundUpdate> {
+    let TableFactorName { name, alias } = factor_name(&upd.table.relation)?;
+    let table = resolve_table(b, &name)?;
+    let alias = alias.unwrap_or_else(|| table.name.clone());
+    let from: Vec<ast::TableWithJoins> = match &upd.from {
+        Some(ast::UpdateTableFromKind::BeforeSet(f))
+        | Some(ast::UpdateTableFromKind::AfterSet(f)) => f.clone(),
+        None => Vec::new(),
+    };
+    let (plan, scope) = target_rows(b, &table, &alias, &from, upd.selection.as_ref())?;
+    let sets = bind_assignments(b, &table, &upd.assignments, &scope)?;
+    let (_, generated, checks) = table_expressions(b, &table)?;
+    let returning = match &upd.returning {
+        Some(items) => Some(bind_returning(b, items, &scope)?),
+        None => None,
+    };
+    Ok(BoundUpdate {
+        table,
+        plan,
+        sets,
+        generated,
+        checks,
+        returning,
+    })
+}
+
+pub(super) struct BoundDelete {
+    table: TableDef,
+    plan: Plan,
+    pub(super) returning: Option<(Vec<Expr>, Vec<OutputColumn>)>,
+}
+
+pub(super) fn bind_delete(b: &mut Binder, del: &ast::Delete) -> SqlResult<BoundDelete> {
+    let items = match &del.from {
+        ast::FromTable::WithFromKeyword(t) | ast::FromTable::WithoutKeyword(t) => t,
+    };
+    let first = items
+        .first()
+        .ok_or_else(|| SqlError::syntax("DELETE without a table"))?;
+    let TableFactorName { name, alias } = factor_name(&first.relation)?;
+    let table = resolve_table(b, &name)?;
+    let alias = alias.unwrap_or_else(|| table.name.clone());
+    let using = del.using.clone().unwrap_or_default();
+    let (plan, scope) = target_rows(b, &table, &alias, &using, del.selection.as_ref())?;
+    let returning = match &del.returning {
+        Some(items) => Some(bind_returning(b, items, &scope)?),
+        None => None,
+    };
+    Ok(BoundDelete {
+        table,
+        plan,
+        returning,
+    })
+}
+
+struct TableFactorName {
+    name: ast::ObjectName,
+    alias: Option<String>,
+}
+
+fn factor_name(f: &ast::TableFactor) -> SqlResult<TableFactorName> {
+    match f {
+        ast::TableFactor::Table { name, alias, .. } => Ok(TableFactorName {
+            name: name.clone(),
+            alias: alias.as_ref().map(|a| ident_name(&a.name)),
+        }),
+        _ => Err(SqlError::unsupported("this DML target")),
+    }
+}
+
+pub(super) fn run_update(
+    session: &mut Session,
+    bound: BoundUpdate,
+    params: &[Value],
+) -> SqlResult<Outcome> {
+    let BoundUpdate {
+        table,
+        plan,
+        sets,
+        generated,
+        checks,
+        returning,
+    } = bound;
+    let width = table.columns.len();
+    let changes = session.with_exec(params, |ctx| {
+        let rows = crate::exec::run(&plan, ctx, None)?;
+        let mut seen = std::collections::HashSet::new();
+        let mut changes = Vec::new();
+        for joined in rows {
+            let Value::Int8(row_id) = joined[width] else {
+                return Err(SqlError::internal("row id missing"));
+            };
+            if !seen.insert(row_id) {
+                continue;
+            }
+            let env = Env {
+                row: &joined,
+                parent: None,
+            };
+            let mut new: Row = joined[..width].to_vec();
+            for (pos, e) in &sets {
+                new[*pos] = eval(e, &env, ctx)?;
+            }
+            compute_generated(&table, &mut new, &generated, ctx)?;
+            check_row(&table, &new, &checks, ctx)?;
+            check_references(&table, &new, ctx)?;
+            let ret = match &returning {
+                Some((exprs, _)) => {
+                    let mut r = new.clone();
+                    r.push(Value::Int8(row_id));
+                    r.extend(joined[width + 1..].iter().cloned());
+                    Some(eval_row(exprs, &r, ctx)?)
+                }
+                None => None,
+            };
+            changes.push((row_id as u64, joined[..width].to_vec(), new, ret));
+        }
+        Ok(changes)
+    })?;
+    // Rows that other tables reference must keep their key (NO ACTION / RESTRICT).
+    let referencing = referencing_constraints(&session.catalog(), table.oid);
+    let mut out = Vec::new();
+    let count = changes.len();
+    for (row_id, old, new, ret) in changes {
+        if !referencing.is_empty() {
+            session.with_exec(params, |ctx| {
+                check_still_referenced(ctx, &table, &old, Some(&new), &referencing)
+            })?;
+        }
+        let txn = session.transaction();
+        if let Err(e) = txn.update(table.oid, row_id, new.clone()) {
+            return Err(session.with_exec(params, |ctx| Ok(unique_error(e, &table, &new, ctx)))?);
+        }
+        if let Some(r) = ret {
+            out.push(r);
+        }
+    }
+    Ok(outcome(format!("UPDATE {count}"), returning, out))
+}
+
+/// Foreign keys of other tables pointing at `table`: (referencing table, constraint name,
+/// referencing columns, referenced columns, ON DELETE action).
+type Referencing = Vec<(TableDef, String, Vec<u16>, Vec<u16>, ReferentialAction)>;
+
+fn referencing_constraints(catalog: &Catalog, table: Oid) -> Referencing {
+    let mut out = Vec::new();
+    for t in catalog.tables.values() {
+        for k in &t.constraints {
+            if let ConstraintKind::ForeignKey {
+                columns,
+                referenced_table,
+                referenced_columns,
+                on_delete,
+                ..
+            } = &k.kind
+            {
+                if *referenced_table == table {
+                    out.push((
+                        t.clone(),
+                        k.name.clone(),
+                        columns.clone(),
+                        referenced_columns.clone(),
+                        *on_delete,
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Errors if a key that is going away (delete, or update changing it) is still referenced
+/// by rows with NO ACTION / RESTRICT; returns the rows to cascade to otherwise.
+fn check_still_referenced(
+    ctx: &ExecCtx,
+    table: &TableDef,
+    old: &[Value],
+    new: Option<&[Value]>,
+    referencing: &Referencing,
+) -> SqlResult<()> {
+    for (t, name, columns, referenced, action) in referencing {
+        let key: Vec<Value> = referenced
+            .iter()
+            .map(|a| old[usize::from(*a) - 1].clone())
+            .collect();
+        if key.iter().any(Value::is_null) {
+            continue;
+        }
+        if let Some(new) = new {
+            let unchanged = referenced.iter().all(|a| {
+                let i = usize::from(*a) - 1;
+                !new[i].is_null() && crate::func::compare(&old[i], &new[i]).is_eq()
+            });
+            if unchanged {
+                continue;
+            }
+        } else if !matches!(
+            action,
+            ReferentialAction::NoAction | ReferentialAction::Restrict
+        ) {
+            continue;
+        }
+        if key_exists(ctx, t, columns, &key)? {
+            return Err(SqlError::new(
+                code::FOREIGN_KEY_VIOLATION,
+                format!(
+                    "update or delete on table \"{}\" violates foreign key constraint \"{name}\" on table \"{}\"",
+                    table.name, t.name
+                ),
+            )
+            .with_detail(format!(
+                "Key {} is still referenced from table \"{}\".",
+                super::checks::key_description(ctx, table, referenced, &key),
+                t.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn run_delete(
+    session: &mut Session,
+    bound: BoundDelete,
+    params: &[Value],
+) -> SqlResult<Outcome> {
+    let BoundDelete {
+        table,
+        plan,
+        returning,
+    } = bound;
+    let width = table.columns.len();
+    let victims = session.with_exec(params, |ctx| {
+        let rows = crate::exec::run(&plan, ctx, None)?;
+        let mut seen = std::collections::HashSet::new();
+        let mut victims = Vec::new();
+        for joined in rows {
+            let Value::Int8(row_id) = joined[width] else {
+                return Err(SqlError::internal("row id missing"));
+            };
+            if !seen.insert(row_id) {
+                continue;
+            }
+            let ret = match &returning {
+                Some((exprs, _)) => Some(eval_row(exprs, &joined, ctx)?),
+                None => None,
+            };
+            victims.push((row_id as u64, joined[..width].to_vec(), ret));
+        }
+        Ok(victims)
+    })?;
+    let count = victims.len();
+    let mut out = Vec::new();
+    for (row_id, old, ret) in victims {
+        delete_row(session, &table, row_id, &old, params)?;
+        if let Some(r) = ret {
+            out.push(r);
+        }
+    }
+    Ok(outcome(format!("DELETE {count}"), returning, out))
+}
+
+/// Deletes one row, applying the ON DELETE actions of foreign keys that reference it.
+fn delete_row(
+    session: &mut Session,
+    table: &TableDef,
+    row_id: u64,
+    old: &[Value],
+    params: &[Value],
+) -> SqlResult<()> {
+    let referencing = referencing_constraints(&session.catalog(), table.oid);
+    if !referencing.is_empty() {
+        session.with_exec(params, |ctx| {
+            check_still_referenced(ctx, table, old, None, &referencing)
+        })?;
+        for (t, _, columns, referenced, action) in &referencing {
+            if matches!(
+                action,
+                ReferentialAction::NoAction | ReferentialAction::Restrict
+            ) {
+                continue;
+            }
+            let key: Vec<Value> = referenced
+                .iter()
+                .map(|a| old[usize::from(*a) - 1].clone())
+                .collect();
+            let children =
+                session.with_exec(params, |ctx| rows_with_key(ctx, t, columns, &key, false))?;
+            for (child_id, child) in children {
+                match action {
+                    ReferentialAction::Cascade => delete_row(session, t, child_id, &child, params)?,
+                    ReferentialAction::SetNull | ReferentialAction::SetDefault => {
+                        let mut new = child.clone();
+                        for a in columns {
+                            new[usize::from(*a) - 1] = Value::Null;
+                        }
+                        session.transaction().update(t.oid, child_id, new)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    session.transaction().delete(table.oid, row_id)?;
+    Ok(())
+}
+
+/// TRUNCATE: deletes every row of the tables.
+pub fn truncate(session: &mut Session, tables: &[TableDef]) -> SqlResult<()> {
+    for table in tables {
+        let catalog = session.catalog();
+        for (t, name, _, _, _) in referencing_constraints(&catalog, table.oid) {
+            if !tables.iter().any(|x| x.oid == t.oid) {
+                return Err(SqlError::new(
+                    code::FEATURE_NOT_SUPPORTED,
+                    "cannot truncate a table referenced in a foreign key constraint",
+                )
+                .with_detail(format!(
+                    "Table \"{}\" references \"{}\" ({name}).",
+                    t.name, table.name
+                ))
+                .with_hint(format!(
+                    "Truncate table \"{}\" at the same time, or use TRUNCATE ... CASCADE.",
+                    t.name
+                )));
+            }
+        }
+        let ids: Vec<u64> = session
+            .transaction()
+            .scan_all(table.oid)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let txn = session.transaction();
+        for id in ids {
+            txn.delete(table.oid, id)?;
+        }
+    }
+    Ok(())
+}
