@@ -38,5 +38,5 @@ pub mod wal;
 
 pub use engine::{Engine, EngineOptions, RecoveryReport};
 pub use error::{Result, StorageError};
-pub use scan::{BlockPredicate, PredicateOp, ScanBatch, ScanOptions, ScanPartition};
+pub use scan::{BlockPredicate, ColumnChunk, PredicateOp, ScanBatch, ScanOptions, ScanPartition};
 pub use txn::{Savepoint, Transaction, PENDING_ROW_BIT};

@@ -47,6 +47,36 @@ pub struct ScanOptions {
     pub predicates: Vec<BlockPredicate>,
 }
 
+/// The rows of one chunk of a partition, column by column, for operators that read a few
+/// columns of many rows (aggregates over a scan) without building rows.
+///
+/// `columns[i]` holds the values of the i-th requested column for every stored row of the
+/// chunk, visible or not; `selection` lists the positions of the visible rows (ascending), or
+/// is `None` when every row of the chunk is visible. Segment blocks are shared with the
+/// segment's cache, not copied.
+#[derive(Debug)]
+pub struct ColumnChunk {
+    pub columns: Vec<Arc<Vec<Value>>>,
+    pub selection: Option<Vec<u32>>,
+    pub len: usize,
+}
+
+impl ColumnChunk {
+    /// Number of visible rows.
+    pub fn visible_rows(&self) -> usize {
+        self.selection.as_ref().map_or(self.len, Vec::len)
+    }
+
+    /// Calls `f` with the position of every visible row, in order.
+    #[inline]
+    pub fn for_each_visible(&self, mut f: impl FnMut(usize)) {
+        match &self.selection {
+            None => (0..self.len).for_each(f),
+            Some(selection) => selection.iter().for_each(|&i| f(i as usize)),
+        }
+    }
+}
+
 /// Rows and their ids.
 #[derive(Debug, Default)]
 pub struct ScanBatch {
@@ -152,6 +182,99 @@ impl ScanPartition {
         }
     }
 
+    /// Chunk `chunk` column by column (see [`ColumnChunk`]); `None` when block statistics
+    /// rule the chunk out or no row of it is visible.
+    pub fn column_chunk(&self, chunk: usize) -> Result<Option<ColumnChunk>> {
+        if chunk >= self.chunk_count() {
+            return Ok(None);
+        }
+        let columns = self.columns();
+        match &self.source {
+            Source::Segment(slot) => self.segment_column_chunk(slot, chunk, &columns),
+            Source::Memtable(_) | Source::Pending(_) => {
+                let batch = match self.iter_chunks(chunk..chunk + 1).next() {
+                    None => return Ok(None),
+                    Some(batch) => batch?,
+                };
+                let len = batch.rows.len();
+                let mut out: Vec<Vec<Value>> = (0..columns.len())
+                    .map(|_| Vec::with_capacity(len))
+                    .collect();
+                for row in batch.rows {
+                    for (column, value) in out.iter_mut().zip(row) {
+                        column.push(value);
+                    }
+                }
+                Ok(Some(ColumnChunk {
+                    columns: out.into_iter().map(Arc::new).collect(),
+                    selection: None,
+                    len,
+                }))
+            }
+        }
+    }
+
+    fn segment_column_chunk(
+        &self,
+        slot: &SegmentSlot,
+        block: usize,
+        columns: &[AttNum],
+    ) -> Result<Option<ColumnChunk>> {
+        let segment = &slot.segment;
+        if !self.block_may_match(slot, block) {
+            return Ok(None);
+        }
+        let start = block * segment.block_rows();
+        let end = (start + segment.block_rows()).min(segment.row_count());
+        let ids = segment.row_ids();
+        let check_deleted = !self.deleted.is_empty();
+        let mut selection = Vec::new();
+        let mut all = true;
+        for (offset, id) in ids.iter().enumerate().take(end).skip(start) {
+            let visible = slot.visible_at(offset as u32, self.snapshot)
+                && !(check_deleted && self.deleted.contains(id));
+            if visible {
+                if !all {
+                    selection.push((offset - start) as u32);
+                }
+            } else if all {
+                all = false;
+                selection.extend(0..(offset - start) as u32);
+            }
+        }
+        if !all && selection.is_empty() {
+            return Ok(None);
+        }
+        let len = end - start;
+        let mut out = Vec::with_capacity(columns.len());
+        for attnum in columns {
+            let column = self.table.column(*attnum).filter(|c| !c.dropped);
+            out.push(match column {
+                Some(_) if segment.has_column(*attnum) => segment.read_block(*attnum, block)?,
+                Some(c) => Arc::new(vec![c.missing_value.clone(); len]),
+                None => Arc::new(vec![Value::Null; len]),
+            });
+        }
+        Ok(Some(ColumnChunk {
+            columns: out,
+            selection: if all { None } else { Some(selection) },
+            len,
+        }))
+    }
+
+    /// Whether the block statistics of `block` allow a row to satisfy every predicate.
+    fn block_may_match(&self, slot: &SegmentSlot, block: usize) -> bool {
+        let segment = &slot.segment;
+        self.options.predicates.iter().all(|predicate| {
+            !segment.has_column(predicate.attnum)
+                || segment
+                    .block_stats(predicate.attnum, block)
+                    .is_none_or(|stats| {
+                        block_may_match(stats.min.as_ref(), stats.max.as_ref(), predicate)
+                    })
+        })
+    }
+
     fn columns(&self) -> Vec<AttNum> {
         match &self.options.columns {
             Some(columns) => columns.clone(),
@@ -177,14 +300,8 @@ impl ScanPartition {
 
     fn segment_block(&self, slot: &SegmentSlot, block: usize) -> Result<Option<ScanBatch>> {
         let segment = &slot.segment;
-        for predicate in &self.options.predicates {
-            if segment.has_column(predicate.attnum) {
-                if let Some(stats) = segment.block_stats(predicate.attnum, block) {
-                    if !block_may_match(stats.min.as_ref(), stats.max.as_ref(), predicate) {
-                        return Ok(None);
-                    }
-                }
-            }
+        if !self.block_may_match(slot, block) {
+            return Ok(None);
         }
         let start = block * segment.block_rows();
         let end = (start + segment.block_rows()).min(segment.row_count());

@@ -46,6 +46,29 @@ pub fn eval(e: &Expr, env: &Env, ctx: &ExecCtx) -> SqlResult<Value> {
         Expr::Call {
             func, args, strict, ..
         } => {
+            // One and two arguments (operators, most functions) are passed from the stack.
+            match args.as_slice() {
+                [a] => {
+                    let a = eval(a, env, ctx)?;
+                    if *strict && a.is_null() {
+                        return Ok(Value::Null);
+                    }
+                    return ctx.with_fn(|f| func(f, std::slice::from_ref(&a)));
+                }
+                [a, b] => {
+                    let a = eval(a, env, ctx)?;
+                    if *strict && a.is_null() {
+                        return Ok(Value::Null);
+                    }
+                    let b = eval(b, env, ctx)?;
+                    if *strict && b.is_null() {
+                        return Ok(Value::Null);
+                    }
+                    let values = [a, b];
+                    return ctx.with_fn(|f| func(f, &values));
+                }
+                _ => {}
+            }
             let mut values = Vec::with_capacity(args.len());
             for a in args {
                 let v = eval(a, env, ctx)?;

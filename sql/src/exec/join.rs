@@ -4,10 +4,9 @@
 //! Output rows are the left row followed by the right row; unmatched sides of outer joins are
 //! padded with NULLs, and semi / anti joins emit left rows only. A NULL key never matches.
 
-use std::collections::HashMap;
-
 use storage::types::{Row, Value};
 
+use super::hashing::FastMap;
 use super::{eval, truthy, Env, ExecCtx};
 use crate::error::SqlResult;
 use crate::func::hash_key;
@@ -74,22 +73,24 @@ pub(super) fn hash_join(
     ctx: &ExecCtx,
     outer: Option<&Env>,
 ) -> SqlResult<Vec<Row>> {
-    let key_of = |row: &Row, keys: &[Expr]| -> SqlResult<Option<Vec<u8>>> {
+    // Writes the key of `row` into `key`; false when a key value is NULL (never joins).
+    let key_of = |row: &Row, keys: &[Expr], key: &mut Vec<u8>| -> SqlResult<bool> {
         let env = Env { row, parent: outer };
-        let mut key = Vec::new();
+        key.clear();
         for k in keys {
             let v = eval(k, &env, ctx)?;
             if v.is_null() {
-                return Ok(None);
+                return Ok(false);
             }
-            hash_key(&v, &mut key);
+            hash_key(&v, key);
         }
-        Ok(Some(key))
+        Ok(true)
     };
-    let mut table: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+    let mut key = Vec::new();
+    let mut table: FastMap<Vec<u8>, Vec<usize>> = FastMap::default();
     for (j, r) in rs.iter().enumerate() {
-        if let Some(k) = key_of(r, right_keys)? {
-            table.entry(k).or_default().push(j);
+        if key_of(r, right_keys, &mut key)? {
+            table.entry(key.clone()).or_default().push(j);
         }
     }
     let mut out = Vec::new();
@@ -100,8 +101,8 @@ pub(super) fn hash_join(
             ctx.check_cancel()?;
         }
         let mut matched = false;
-        if let Some(k) = key_of(l, left_keys)? {
-            if let Some(candidates) = table.get(&k) {
+        if key_of(l, left_keys, &mut key)? {
+            if let Some(candidates) = table.get(key.as_slice()) {
                 for &j in candidates {
                     row.clear();
                     row.extend_from_slice(l);

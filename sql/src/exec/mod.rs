@@ -7,8 +7,10 @@
 
 mod aggregate;
 pub mod eval;
+mod hashing;
 mod join;
 mod parallel;
+mod pipeline;
 mod set_op;
 mod sort;
 mod values;
@@ -392,6 +394,11 @@ pub fn run(plan: &Plan, ctx: &ExecCtx, outer: Option<&Env>) -> SqlResult<Vec<Row
                 if let Some(result) =
                     parallel::aggregate(*table, filter.as_ref(), predicates, groups, aggs, ctx)
                 {
+                    return result;
+                }
+            }
+            if sets.is_none() && outer.is_none() {
+                if let Some(result) = pipeline::aggregate_over_joins(input, groups, aggs, ctx) {
                     return result;
                 }
             }

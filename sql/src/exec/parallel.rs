@@ -3,24 +3,25 @@
 //! on rayon's pool, each worker with its own execution context; aggregates are computed per
 //! worker and merged. Only columns the plan reads are decoded.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use rayon::prelude::*;
 use storage::scan::{BlockPredicate, ScanOptions};
 use storage::types::{Row, Value};
 
-use super::{eval, row_key, truthy, Effects, Env, ExecCtx};
+use super::hashing::FastMap;
+use super::{eval, truthy, Effects, Env, ExecCtx};
 use crate::error::{SqlError, SqlResult};
+use crate::func::hash_key;
 use crate::func::Accumulator;
 use crate::plan::{AggCall, Expr};
 
 /// Tables with fewer stored rows than this are scanned on the calling thread.
-const PARALLEL_MIN_ROWS: usize = 50_000;
+pub(super) const PARALLEL_MIN_ROWS: usize = 50_000;
 
 /// Whether an expression can be evaluated by a worker (no subquery, session function or
 /// outer reference, which need the statement's shared state).
-fn parallel_safe(e: &Expr) -> bool {
+pub(super) fn parallel_safe(e: &Expr) -> bool {
     let mut ok = true;
     e.walk(&mut |x| {
         if matches!(
@@ -38,7 +39,7 @@ fn parallel_safe(e: &Expr) -> bool {
     ok
 }
 
-fn columns_used(exprs: &[&Expr], out: &mut Vec<usize>) {
+pub(super) fn columns_used(exprs: &[&Expr], out: &mut Vec<usize>) {
     for e in exprs {
         e.walk(&mut |x| {
             if let Expr::Column(i) = x {
@@ -58,7 +59,7 @@ fn remap(e: &Expr, used: &[usize]) -> Expr {
 }
 
 /// What a worker context needs from the statement, gathered so it can cross threads.
-struct Shared<'a> {
+pub(super) struct Shared<'a> {
     txn: &'a storage::Transaction,
     catalog: std::sync::Arc<storage::catalog::Catalog>,
     params: &'a [Value],
@@ -73,7 +74,7 @@ struct Shared<'a> {
 }
 
 impl<'a> Shared<'a> {
-    fn of(ctx: &ExecCtx<'a>) -> Shared<'a> {
+    pub(super) fn of(ctx: &ExecCtx<'a>) -> Shared<'a> {
         let effects = ctx.effects.borrow();
         Shared {
             txn: ctx.txn,
@@ -90,7 +91,7 @@ impl<'a> Shared<'a> {
         }
     }
 
-    fn run<T>(&self, f: impl FnOnce(&ExecCtx) -> SqlResult<T>) -> SqlResult<T> {
+    pub(super) fn run<T>(&self, f: impl FnOnce(&ExecCtx) -> SqlResult<T>) -> SqlResult<T> {
         let mut settings = self.settings.clone();
         let ctx = ExecCtx {
             txn: self.txn,
@@ -117,7 +118,9 @@ impl<'a> Shared<'a> {
 
 /// Splits the partitions into ranges of chunks, a few per thread, so that one large
 /// segment or memtable is scanned by every thread.
-fn work_units(partitions: &[storage::ScanPartition]) -> Vec<(usize, std::ops::Range<usize>)> {
+pub(super) fn work_units(
+    partitions: &[storage::ScanPartition],
+) -> Vec<(usize, std::ops::Range<usize>)> {
     let total: usize = partitions.iter().map(|p| p.chunk_count()).sum();
     let pieces = rayon::current_num_threads().max(1) * 4;
     let size = total.div_ceil(pieces).max(1);
@@ -134,7 +137,7 @@ fn work_units(partitions: &[storage::ScanPartition]) -> Vec<(usize, std::ops::Ra
     units
 }
 
-fn cancelled(ctx: &ExecCtx) -> SqlResult<()> {
+pub(super) fn cancelled(ctx: &ExecCtx) -> SqlResult<()> {
     if ctx.cancel.load(Ordering::Relaxed) {
         return Err(SqlError::query_canceled());
     }
@@ -205,13 +208,248 @@ pub fn scan(
     Some(Ok(rows))
 }
 
-struct Groups {
-    index: HashMap<Vec<u8>, usize>,
-    keys: Vec<Row>,
-    states: Vec<Vec<Box<dyn Accumulator>>>,
+/// The groups one worker has seen: keys and aggregate states by slot.
+pub(super) struct Groups {
+    /// Single integer group keys.
+    ints: FastMap<i64, usize>,
+    /// Slot of the NULL key of a single group column.
+    null: Option<usize>,
+    /// Every other key, as `hash_key` bytes.
+    bytes: FastMap<Vec<u8>, usize>,
+    pub(super) keys: Vec<Row>,
+    pub(super) states: Vec<Vec<Box<dyn Accumulator>>>,
 }
 
-/// GROUP BY over a table scan on several threads; `None` when not applicable.
+impl Groups {
+    pub(super) fn new() -> Groups {
+        Groups {
+            ints: FastMap::default(),
+            null: None,
+            bytes: FastMap::default(),
+            keys: Vec::new(),
+            states: Vec::new(),
+        }
+    }
+
+    pub(super) fn add(&mut self, keys: Row, aggs: &[&AggCall]) -> usize {
+        self.keys.push(keys);
+        self.states
+            .push(aggs.iter().map(|a| (a.aggregate.create)()).collect());
+        self.keys.len() - 1
+    }
+
+    /// The slot of the group whose single key is `v`.
+    #[inline]
+    pub(super) fn single(&mut self, v: &Value, aggs: &[&AggCall], buffer: &mut Vec<u8>) -> usize {
+        let int = match v {
+            Value::Int2(x) => Some(i64::from(*x)),
+            Value::Int4(x) => Some(i64::from(*x)),
+            Value::Int8(x) => Some(*x),
+            Value::Null => {
+                return match self.null {
+                    Some(slot) => slot,
+                    None => {
+                        let slot = self.add(vec![Value::Null], aggs);
+                        self.null = Some(slot);
+                        slot
+                    }
+                }
+            }
+            _ => None,
+        };
+        if let Some(int) = int {
+            if let Some(&slot) = self.ints.get(&int) {
+                return slot;
+            }
+            let slot = self.add(vec![v.clone()], aggs);
+            self.ints.insert(int, slot);
+            return slot;
+        }
+        buffer.clear();
+        hash_key(v, buffer);
+        self.by_bytes(buffer, || vec![v.clone()], aggs)
+    }
+
+    #[inline]
+    fn by_bytes(&mut self, key: &[u8], keys: impl FnOnce() -> Row, aggs: &[&AggCall]) -> usize {
+        if let Some(&slot) = self.bytes.get(key) {
+            return slot;
+        }
+        let slot = self.add(keys(), aggs);
+        self.bytes.insert(key.to_vec(), slot);
+        slot
+    }
+
+    /// The slot of the group with key values `keys` (any number of group columns).
+    pub(super) fn slot_of(
+        &mut self,
+        keys: &[Value],
+        aggs: &[&AggCall],
+        buffer: &mut Vec<u8>,
+    ) -> usize {
+        if keys.len() == 1 {
+            return self.single(&keys[0], aggs, buffer);
+        }
+        buffer.clear();
+        for k in keys {
+            hash_key(k, buffer);
+        }
+        self.by_bytes(buffer, || keys.to_vec(), aggs)
+    }
+}
+
+/// Where an input of the aggregation comes from, per visible row of a column chunk.
+enum Input {
+    /// Column `i` of the chunk, read in place.
+    Column(usize),
+    /// Any other expression, evaluated over the row built from the chunk.
+    Expr(Expr),
+}
+
+impl Input {
+    fn of(e: Expr) -> Input {
+        match e {
+            Expr::Column(i) => Input::Column(i),
+            other => Input::Expr(other),
+        }
+    }
+
+    fn needs_row(&self) -> bool {
+        matches!(self, Input::Expr(_))
+    }
+}
+
+/// The aggregation, with its expressions over the chunk's columns.
+struct ScanAggregate<'a> {
+    filter: Option<Expr>,
+    groups: Vec<Input>,
+    /// Per aggregate: its arguments and its FILTER.
+    args: Vec<(Vec<Input>, Option<Expr>)>,
+    aggs: Vec<&'a AggCall>,
+    needs_row: bool,
+}
+
+impl ScanAggregate<'_> {
+    /// Aggregates the chunks `range` of `partition` into `local`.
+    fn run(
+        &self,
+        partition: &storage::ScanPartition,
+        range: std::ops::Range<usize>,
+        local: &mut Groups,
+        w: &ExecCtx,
+    ) -> SqlResult<()> {
+        let mut row: Vec<Value> = Vec::new();
+        let mut keys: Vec<Value> = Vec::with_capacity(self.groups.len());
+        let mut buffer = Vec::new();
+        let mut args: Vec<Value> = Vec::new();
+        for chunk in range {
+            cancelled(w)?;
+            let Some(chunk) = partition.column_chunk(chunk)? else {
+                continue;
+            };
+            let columns = &chunk.columns;
+            let mut failure = None;
+            w.with_fn(|f| {
+                chunk.for_each_visible(|i| {
+                    if failure.is_some() {
+                        return;
+                    }
+                    if let Err(e) = self.row(
+                        columns,
+                        i,
+                        f,
+                        w,
+                        local,
+                        &mut row,
+                        &mut keys,
+                        &mut buffer,
+                        &mut args,
+                    ) {
+                        failure = Some(e);
+                    }
+                })
+            });
+            if let Some(e) = failure {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn row(
+        &self,
+        columns: &[std::sync::Arc<Vec<Value>>],
+        i: usize,
+        f: &crate::func::FnCtx,
+        w: &ExecCtx,
+        local: &mut Groups,
+        row: &mut Vec<Value>,
+        keys: &mut Vec<Value>,
+        buffer: &mut Vec<u8>,
+        args: &mut Vec<Value>,
+    ) -> SqlResult<()> {
+        if self.needs_row {
+            row.clear();
+            row.extend(columns.iter().map(|c| c[i].clone()));
+        }
+        let env = Env {
+            row: row.as_slice(),
+            parent: None,
+        };
+        if let Some(filter) = &self.filter {
+            if !truthy(&eval(filter, &env, w)?) {
+                return Ok(());
+            }
+        }
+        let slot = match self.groups.as_slice() {
+            [] => {
+                if local.keys.is_empty() {
+                    local.add(Vec::new(), &self.aggs);
+                }
+                0
+            }
+            [Input::Column(c)] => local.single(&columns[*c][i], &self.aggs, buffer),
+            groups => {
+                keys.clear();
+                for g in groups {
+                    keys.push(match g {
+                        Input::Column(c) => columns[*c][i].clone(),
+                        Input::Expr(e) => eval(e, &env, w)?,
+                    });
+                }
+                local.slot_of(keys, &self.aggs, buffer)
+            }
+        };
+        let states = &mut local.states[slot];
+        for (n, (inputs, afilter)) in self.args.iter().enumerate() {
+            if let Some(af) = afilter {
+                if !truthy(&eval(af, &env, w)?) {
+                    continue;
+                }
+            }
+            match inputs.as_slice() {
+                [] => states[n].update(f, &[])?,
+                [Input::Column(c)] => states[n].update(f, std::slice::from_ref(&columns[*c][i]))?,
+                inputs => {
+                    args.clear();
+                    for input in inputs {
+                        args.push(match input {
+                            Input::Column(c) => columns[*c][i].clone(),
+                            Input::Expr(e) => eval(e, &env, w)?,
+                        });
+                    }
+                    states[n].update(f, args)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// GROUP BY over a table scan, reading column chunks (on several threads for large tables);
+/// `None` when not applicable.
 #[allow(clippy::too_many_arguments)]
 pub fn aggregate(
     table: u32,
@@ -240,18 +478,30 @@ pub fn aggregate(
     let mut used = Vec::new();
     columns_used(&exprs, &mut used);
     used.sort();
-    let groups: Vec<Expr> = groups.iter().map(|g| remap(g, &used)).collect();
-    let filter = filter.map(|f| remap(f, &used));
-    let aggs: Vec<(Vec<Expr>, Option<Expr>, &AggCall)> = aggs
-        .iter()
-        .map(|a| {
-            (
-                a.args.iter().map(|x| remap(x, &used)).collect(),
-                a.filter.as_ref().map(|f| remap(f, &used)),
-                a,
-            )
-        })
-        .collect();
+    let plan = {
+        let groups: Vec<Input> = groups.iter().map(|g| Input::of(remap(g, &used))).collect();
+        let args: Vec<(Vec<Input>, Option<Expr>)> = aggs
+            .iter()
+            .map(|a| {
+                (
+                    a.args.iter().map(|x| Input::of(remap(x, &used))).collect(),
+                    a.filter.as_ref().map(|f| remap(f, &used)),
+                )
+            })
+            .collect();
+        let needs_row = filter.is_some()
+            || groups.iter().any(Input::needs_row)
+            || args
+                .iter()
+                .any(|(inputs, f)| f.is_some() || inputs.iter().any(Input::needs_row));
+        ScanAggregate {
+            filter: filter.map(|f| remap(f, &used)),
+            groups,
+            args,
+            aggs: aggs.iter().collect(),
+            needs_row,
+        }
+    };
     let options = ScanOptions {
         columns: Some(used.iter().map(|i| *i as u16 + 1).collect()),
         predicates: predicates.to_vec(),
@@ -261,114 +511,77 @@ pub fn aggregate(
         Err(e) => return Some(Err(e.into())),
     };
     let total: usize = partitions.iter().map(|p| p.stored_rows()).sum();
-    if total < PARALLEL_MIN_ROWS || rayon::current_num_threads() < 2 {
-        return None;
-    }
-    let shared = Shared::of(ctx);
-    let width = used.len();
     let units = work_units(&partitions);
-    let locals: Vec<SqlResult<Groups>> = units
-        .par_iter()
-        .map(|(p, range)| {
-            shared.run(|w| {
-                let mut local = Groups {
-                    index: HashMap::new(),
-                    keys: Vec::new(),
-                    states: Vec::new(),
-                };
-                let mut keys = Vec::with_capacity(groups.len());
-                for batch in partitions[*p].iter_chunks(range.clone()) {
-                    let batch = batch?;
-                    cancelled(w)?;
-                    for mut row in batch.rows {
-                        row.resize(width, Value::Null);
-                        let env = Env {
-                            row: &row,
-                            parent: None,
-                        };
-                        if let Some(f) = &filter {
-                            if !truthy(&eval(f, &env, w)?) {
-                                continue;
-                            }
-                        }
-                        keys.clear();
-                        for g in &groups {
-                            keys.push(eval(g, &env, w)?);
-                        }
-                        let key = row_key(&keys);
-                        let slot = match local.index.get(&key) {
-                            Some(&s) => s,
-                            None => {
-                                local.keys.push(keys.clone());
-                                local
-                                    .states
-                                    .push(aggs.iter().map(|a| (a.2.aggregate.create)()).collect());
-                                local.index.insert(key, local.keys.len() - 1);
-                                local.keys.len() - 1
-                            }
-                        };
-                        for (i, (args, afilter, _)) in aggs.iter().enumerate() {
-                            if let Some(f) = afilter {
-                                if !truthy(&eval(f, &env, w)?) {
-                                    continue;
-                                }
-                            }
-                            let values: Vec<Value> = args
-                                .iter()
-                                .map(|a| eval(a, &env, w))
-                                .collect::<SqlResult<_>>()?;
-                            w.with_fn(|f| local.states[slot][i].update(f, &values))?;
-                        }
-                    }
+    let locals: Vec<SqlResult<Groups>> =
+        if total < PARALLEL_MIN_ROWS || rayon::current_num_threads() < 2 {
+            vec![(|| {
+                let mut local = Groups::new();
+                for (p, range) in &units {
+                    plan.run(&partitions[*p], range.clone(), &mut local, ctx)?;
                 }
                 Ok(local)
-            })
-        })
-        .collect();
-    // Merge the workers' tables.
-    let mut merged = Groups {
-        index: HashMap::new(),
-        keys: Vec::new(),
-        states: Vec::new(),
-    };
-    for local in locals {
-        let local = match local {
-            Ok(l) => l,
-            Err(e) => return Some(Err(e)),
+            })()]
+        } else {
+            let shared = Shared::of(ctx);
+            units
+                .par_iter()
+                .map(|(p, range)| {
+                    shared.run(|w| {
+                        let mut local = Groups::new();
+                        plan.run(&partitions[*p], range.clone(), &mut local, w)?;
+                        Ok(local)
+                    })
+                })
+                .collect()
         };
+    Some(merge(locals, &plan.aggs, groups.is_empty(), ctx))
+}
+
+/// Folds the workers' groups together and finishes every aggregate.
+pub(super) fn merge(
+    locals: Vec<SqlResult<Groups>>,
+    aggs: &[&AggCall],
+    grand_total: bool,
+    ctx: &ExecCtx,
+) -> SqlResult<Vec<Row>> {
+    let mut merged = Groups::new();
+    let mut buffer = Vec::new();
+    let mut first = true;
+    for local in locals {
+        let local = local?;
+        if first {
+            merged = local;
+            first = false;
+            continue;
+        }
         for (keys, states) in local.keys.into_iter().zip(local.states) {
-            let key = row_key(&keys);
-            match merged.index.get(&key) {
-                Some(&slot) => {
-                    for (i, s) in states.into_iter().enumerate() {
-                        if let Err(e) = ctx.with_fn(|f| merged.states[slot][i].merge(f, s)) {
-                            return Some(Err(e));
-                        }
-                    }
+            let before = merged.keys.len();
+            let slot = if keys.is_empty() {
+                if merged.keys.is_empty() {
+                    merged.add(Vec::new(), aggs);
                 }
-                None => {
-                    merged.keys.push(keys);
-                    merged.states.push(states);
-                    merged.index.insert(key, merged.keys.len() - 1);
+                0
+            } else {
+                merged.slot_of(&keys, aggs, &mut buffer)
+            };
+            if merged.keys.len() > before {
+                merged.states[slot] = states;
+            } else {
+                for (i, s) in states.into_iter().enumerate() {
+                    ctx.with_fn(|f| merged.states[slot][i].merge(f, s))?;
                 }
             }
         }
     }
-    if merged.keys.is_empty() && groups.is_empty() {
-        merged.keys.push(Vec::new());
-        merged
-            .states
-            .push(aggs.iter().map(|a| (a.2.aggregate.create)()).collect());
+    if merged.keys.is_empty() && grand_total {
+        merged.add(Vec::new(), aggs);
     }
     let mut out = Vec::with_capacity(merged.keys.len());
     for (mut keys, mut states) in merged.keys.into_iter().zip(merged.states) {
         for s in states.iter_mut() {
-            match ctx.with_fn(|f| s.finish(f)) {
-                Ok(v) => keys.push(v),
-                Err(e) => return Some(Err(e)),
-            }
+            keys.push(ctx.with_fn(|f| s.finish(f))?);
         }
         out.push(keys);
     }
-    Some(Ok(out))
+    Ok(out)
 }

@@ -176,7 +176,37 @@ fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
+/// The key of an integral number that fits in `i64`, whatever its type (`int2`..`int8`,
+/// an integral `numeric` or float): tag 2 and its decimal digits, written without a
+/// `BigDecimal`. Non-integral numbers use the normalised decimal text, which always has a
+/// point or an exponent, so the two forms never collide.
+fn write_integer(out: &mut Vec<u8>, v: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = v.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.push(2);
+    let len = digits.len() - at + usize::from(v < 0);
+    out.extend((len as u64).to_le_bytes());
+    if v < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 fn write_decimal(out: &mut Vec<u8>, d: &BigDecimal) {
+    if d.is_integer() {
+        if let Some(v) = bigdecimal::ToPrimitive::to_i64(d) {
+            return write_integer(out, v);
+        }
+    }
     out.push(2);
     let normalized = d.normalized();
     let text = if normalized.sign() == bigdecimal::num_bigint::Sign::NoSign {
@@ -211,9 +241,7 @@ pub fn hash_key(value: &Value, out: &mut Vec<u8>) {
     match value {
         V::Null => out.push(0),
         V::Bool(b) => out.extend([1, *b as u8]),
-        V::Int2(_) | V::Int4(_) | V::Int8(_) => {
-            write_decimal(out, &BigDecimal::from(int_of(value).unwrap_or(0)))
-        }
+        V::Int2(_) | V::Int4(_) | V::Int8(_) => write_integer(out, int_of(value).unwrap_or(0)),
         V::Float4(x) => write_float(out, *x as f64),
         V::Float8(x) => write_float(out, *x),
         V::Numeric(n) => match &**n {
@@ -317,6 +345,27 @@ mod tests {
             compare(&Value::Int4(1), &Value::Float8(1.5)),
             Ordering::Less
         );
+    }
+
+    #[test]
+    fn equal_numbers_have_equal_keys_across_types() {
+        for (a, b) in [
+            (Value::Int4(100), num("100.00")),
+            (Value::Int8(-7), Value::Float8(-7.0)),
+            (Value::Int2(0), num("-0.0")),
+            (Value::Int8(i64::MIN), num("-9223372036854775808")),
+            (Value::Int4(1), Value::Float4(1.0)),
+        ] {
+            assert_eq!(key(&a), key(&b), "{a:?} and {b:?}");
+        }
+        for (a, b) in [
+            (Value::Int4(1), num("1.5")),
+            (Value::Int4(15), num("1.5")),
+            (Value::Int8(-1), Value::Int8(1)),
+            (num("1E+20"), num("1E+21")),
+        ] {
+            assert_ne!(key(&a), key(&b), "{a:?} and {b:?}");
+        }
     }
 
     #[test]

@@ -12,16 +12,15 @@
 //!
 //! Assumes segment files are never written after the directory is renamed into place (the
 //! writer's contract); compaction may unlink them while a `Segment` is open, which is safe.
-//! Decoded scalar blocks are kept in a small per-segment cache of
-//! [`DECODED_BLOCK_CACHE_CAPACITY`] blocks, so point lookups do not decompress a block again
-//! and again; the lock is held only to look up or insert, never while decoding.
+//! Decoded scalar blocks are kept in the process-wide cache of `block_cache` (keyed by this
+//! open segment's cache id), so repeated scans and point lookups do not decompress a block
+//! again and again; its locks are held only to look up or insert, never while decoding.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use memmap2::Mmap;
-use parking_lot::Mutex;
 
 use super::format::{
     column_file_name, decode_meta, BlockMeta, ColumnLayout, ColumnMeta, VectorHeader,
@@ -37,9 +36,6 @@ compile_error!(
     "segments map little-endian u64 and f32 arrays in place: big-endian hosts are not supported"
 );
 
-/// Decoded scalar blocks kept per segment.
-pub const DECODED_BLOCK_CACHE_CAPACITY: usize = 32;
-
 /// An open, immutable segment. `Send + Sync`: share it behind an `Arc`.
 pub struct Segment {
     dir: PathBuf,
@@ -50,7 +46,6 @@ pub struct Segment {
     /// In increasing attnum order.
     columns: Vec<StoredColumn>,
     disk_bytes: u64,
-    decoded_blocks: Mutex<BlockCache>,
     /// Identifies this open segment in the shared cache of decompressed blocks.
     cache_id: u64,
 }
@@ -131,7 +126,6 @@ impl Segment {
             insert_lsns,
             columns,
             disk_bytes,
-            decoded_blocks: Mutex::new(BlockCache::default()),
             cache_id: NEXT_CACHE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
@@ -202,13 +196,16 @@ impl Segment {
         if let Some(raw) = &column.raw_vector {
             return Ok(Arc::new(self.decode_raw_block(column, raw, block, meta)?));
         }
-        if let Some(values) = self.decoded_blocks.lock().get(attnum, block) {
+        if let Some(values) = super::block_cache::get_decoded(self.cache_id, attnum, block as u32) {
             return Ok(values);
         }
         let values = Arc::new(decode_scalar_block(column, block, meta)?);
-        self.decoded_blocks
-            .lock()
-            .insert(attnum, block, Arc::clone(&values));
+        super::block_cache::insert_decoded(
+            self.cache_id,
+            attnum,
+            block as u32,
+            Arc::clone(&values),
+        );
         Ok(values)
     }
 
@@ -233,7 +230,7 @@ impl Segment {
         let index = row % self.block_rows;
         let short =
             || StorageError::corrupt(&column.file.path, 0, "block shorter than its row count");
-        if let Some(values) = self.decoded_blocks.lock().get(attnum, block) {
+        if let Some(values) = super::block_cache::get_decoded(self.cache_id, attnum, block as u32) {
             return values.get(index).cloned().ok_or_else(short);
         }
         let raw = match super::block_cache::get(self.cache_id, attnum, block as u32) {
@@ -408,15 +405,33 @@ fn decode_scalar_block(
     block: usize,
     meta: &BlockMeta,
 ) -> Result<Vec<Value>> {
-    raw_scalar_block(column, block, meta)?
-        .values()
-        .map_err(|e| {
-            StorageError::corrupt(
-                &column.file.path,
-                meta.offset,
-                format!("block {block}: {e}"),
-            )
-        })
+    let path = &column.file.path;
+    let stored = verified_block_bytes(column, block, meta)?;
+    let raw_len = meta.raw_len as usize;
+    let raw = super::block_cache::decompress(stored, raw_len).map_err(|e| {
+        StorageError::corrupt(
+            path,
+            meta.offset,
+            format!("block {block} does not decompress: {e}"),
+        )
+    })?;
+    if raw.len() != raw_len {
+        return Err(StorageError::corrupt(
+            path,
+            meta.offset,
+            format!(
+                "block {block} decompresses to {} bytes, expected {raw_len}",
+                raw.len()
+            ),
+        ));
+    }
+    super::block_cache::decode_values(&raw, meta.rows as usize).map_err(|e| {
+        StorageError::corrupt(
+            &column.file.path,
+            meta.offset,
+            format!("block {block}: {e}"),
+        )
+    })
 }
 
 /// Opens a column file and checks it against its meta entry.
@@ -621,52 +636,4 @@ fn f32_slice(bytes: &[u8]) -> Option<&[f32]> {
     // SAFETY: every bit pattern is a valid `f32`; as in `u64_slice`.
     let (head, body, tail) = unsafe { bytes.align_to::<f32>() };
     (head.is_empty() && tail.is_empty()).then_some(body)
-}
-
-/// The decoded-block cache: a handful of entries, least recently used evicted first.
-#[derive(Default)]
-struct BlockCache {
-    entries: Vec<CachedBlock>,
-    clock: u64,
-}
-
-struct CachedBlock {
-    attnum: u16,
-    block: usize,
-    values: Arc<Vec<Value>>,
-    last_used: u64,
-}
-
-impl BlockCache {
-    fn get(&mut self, attnum: u16, block: usize) -> Option<Arc<Vec<Value>>> {
-        self.clock += 1;
-        let entry = self
-            .entries
-            .iter_mut()
-            .find(|e| e.attnum == attnum && e.block == block)?;
-        entry.last_used = self.clock;
-        Some(Arc::clone(&entry.values))
-    }
-
-    fn insert(&mut self, attnum: u16, block: usize, values: Arc<Vec<Value>>) {
-        self.clock += 1;
-        if self
-            .entries
-            .iter()
-            .any(|e| e.attnum == attnum && e.block == block)
-        {
-            return;
-        }
-        let entry = CachedBlock {
-            attnum,
-            block,
-            values,
-            last_used: self.clock,
-        };
-        if self.entries.len() < DECODED_BLOCK_CACHE_CAPACITY {
-            self.entries.push(entry);
-        } else if let Some(oldest) = self.entries.iter_mut().min_by_key(|e| e.last_used) {
-            *oldest = entry;
-        }
-    }
 }
