@@ -1,14 +1,65 @@
 //! EXPLAIN: the plan tree in PostgreSQL's text shape (as `EXPLAIN (COSTS OFF)` prints it:
 //! custos has no cost model, so it prints no costs).
 
+use std::collections::HashMap;
+
 use storage::catalog::Catalog;
 
+use crate::exec::NodeStats;
 use crate::plan::{JoinKind, Plan, SetOpKind};
+
+/// What the printer needs besides the plan.
+struct Context<'a> {
+    catalog: &'a Catalog,
+    /// EXPLAIN ANALYZE: per plan node (by address), what it produced.
+    stats: Option<&'a HashMap<usize, NodeStats>>,
+}
 
 pub fn explain(plan: &Plan, catalog: &Catalog) -> Vec<String> {
     let mut lines = Vec::new();
-    node(plan, catalog, 0, &mut lines);
+    let cx = Context {
+        catalog,
+        stats: None,
+    };
+    node(plan, &cx, 0, &mut lines);
     lines
+}
+
+/// EXPLAIN ANALYZE: the plan with `(actual time=... rows=... loops=...)` on every node that
+/// ran as an operator of its own (nodes fused into their parent's loop have no figures).
+pub fn explain_analyzed(
+    plan: &Plan,
+    catalog: &Catalog,
+    stats: &HashMap<usize, NodeStats>,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    let cx = Context {
+        catalog,
+        stats: Some(stats),
+    };
+    node(plan, &cx, 0, &mut lines);
+    lines
+}
+
+/// Appends the actual figures of `plan` to its line (replacing those of a child printed on
+/// the same line, e.g. a scan under a filter: the parent's rows are the ones that came out).
+fn annotate(plan: &Plan, cx: &Context, line: &mut String) {
+    let Some(stats) = cx
+        .stats
+        .and_then(|s| s.get(&(plan as *const Plan as usize)))
+    else {
+        return;
+    };
+    if let Some(at) = line.find(" (actual ") {
+        line.truncate(at);
+    }
+    let loops = stats.loops.max(1);
+    let ms = stats.seconds * 1000.0 / loops as f64;
+    let rows = (stats.rows as f64 / loops as f64).round() as u64;
+    line.push_str(&format!(
+        " (actual time={ms:.3}..{ms:.3} rows={rows} loops={})",
+        stats.loops
+    ));
 }
 
 fn table_name(catalog: &Catalog, oid: u32) -> String {
@@ -48,7 +99,16 @@ fn detail(lines: &mut Vec<String>, depth: usize, text: &str) {
     lines.push(format!("{pad}{text}"));
 }
 
-fn node(plan: &Plan, catalog: &Catalog, depth: usize, lines: &mut Vec<String>) {
+fn node(plan: &Plan, cx: &Context, depth: usize, lines: &mut Vec<String>) {
+    let first = lines.len();
+    node_lines(plan, cx, depth, lines);
+    if let Some(line) = lines.get_mut(first) {
+        annotate(plan, cx, line);
+    }
+}
+
+fn node_lines(plan: &Plan, cx: &Context, depth: usize, lines: &mut Vec<String>) {
+    let catalog = cx.catalog;
     match plan {
         Plan::Values { rows, width } => {
             if *width == 0 && rows.len() == 1 {
@@ -112,29 +172,29 @@ fn node(plan: &Plan, catalog: &Catalog, depth: usize, lines: &mut Vec<String>) {
             push(lines, depth, format!("Function Scan on {name}"));
         }
         Plan::Filter { input, .. } => {
-            node(input, catalog, depth, lines);
+            node(input, cx, depth, lines);
             detail(lines, depth, "Filter: (applied per row)");
         }
-        Plan::Project { input, .. } => node(input, catalog, depth, lines),
+        Plan::Project { input, .. } => node(input, cx, depth, lines),
         Plan::Lateral { left, right, .. } => {
             push(lines, depth, "Nested Loop".into());
-            node(left, catalog, depth + 1, lines);
-            node(right, catalog, depth + 1, lines);
+            node(left, cx, depth + 1, lines);
+            node(right, cx, depth + 1, lines);
         }
         Plan::NestedLoopJoin {
             left, right, kind, ..
         } => {
             push(lines, depth, format!("Nested Loop{}", join_name(*kind)));
-            node(left, catalog, depth + 1, lines);
-            node(right, catalog, depth + 1, lines);
+            node(left, cx, depth + 1, lines);
+            node(right, cx, depth + 1, lines);
         }
         Plan::HashJoin {
             left, right, kind, ..
         } => {
             push(lines, depth, format!("Hash{} Join", join_name(*kind)));
-            node(left, catalog, depth + 1, lines);
+            node(left, cx, depth + 1, lines);
             push(lines, depth + 1, "Hash".into());
-            node(right, catalog, depth + 2, lines);
+            node(right, cx, depth + 2, lines);
         }
         Plan::Aggregate {
             input,
@@ -150,26 +210,26 @@ fn node(plan: &Plan, catalog: &Catalog, depth: usize, lines: &mut Vec<String>) {
                 "HashAggregate"
             };
             push(lines, depth, name.into());
-            node(input, catalog, depth + 1, lines);
+            node(input, cx, depth + 1, lines);
         }
         Plan::Window { input, .. } => {
             push(lines, depth, "WindowAgg".into());
-            node(input, catalog, depth + 1, lines);
+            node(input, cx, depth + 1, lines);
         }
         Plan::Sort { input, limit, .. } => {
             push(lines, depth, "Sort".into());
             if let Some(k) = limit {
                 detail(lines, depth, &format!("Sort Method: top-{k} heapsort"));
             }
-            node(input, catalog, depth + 1, lines);
+            node(input, cx, depth + 1, lines);
         }
         Plan::Limit { input, .. } => {
             push(lines, depth, "Limit".into());
-            node(input, catalog, depth + 1, lines);
+            node(input, cx, depth + 1, lines);
         }
         Plan::Distinct { input, .. } => {
             push(lines, depth, "Unique".into());
-            node(input, catalog, depth + 1, lines);
+            node(input, cx, depth + 1, lines);
         }
         Plan::SetOp {
             kind,
@@ -184,27 +244,27 @@ fn node(plan: &Plan, catalog: &Catalog, depth: usize, lines: &mut Vec<String>) {
                 (SetOpKind::Except, _) => "HashSetOp Except",
             };
             push(lines, depth, name.into());
-            node(left, catalog, depth + 1, lines);
-            node(right, catalog, depth + 1, lines);
+            node(left, cx, depth + 1, lines);
+            node(right, cx, depth + 1, lines);
         }
         Plan::With { ctes, body } => {
-            node(body, catalog, depth, lines);
+            node(body, cx, depth, lines);
             for (id, p) in ctes {
                 detail(lines, depth, &format!("CTE {id}"));
-                node(p, catalog, depth + 1, lines);
+                node(p, cx, depth + 1, lines);
             }
         }
         Plan::Zip { inputs } => {
             push(lines, depth, "ProjectSet".into());
             for p in inputs {
-                node(p, catalog, depth + 1, lines);
+                node(p, cx, depth + 1, lines);
             }
         }
         Plan::CteScan { id, .. } => push(lines, depth, format!("CTE Scan on cte_{id}")),
         Plan::RecursiveCte { base, step, .. } => {
             push(lines, depth, "Recursive Union".into());
-            node(base, catalog, depth + 1, lines);
-            node(step, catalog, depth + 1, lines);
+            node(base, cx, depth + 1, lines);
+            node(step, cx, depth + 1, lines);
         }
     }
 }

@@ -261,3 +261,130 @@ fn whole_row_references() {
         [r#"{"id":1}"#]
     );
 }
+
+#[test]
+fn aggregates_over_hash_joins_match_the_row_by_row_answer() {
+    let (_dir, mut s) = open();
+    run(
+        &mut s,
+        "CREATE TABLE region (rid int PRIMARY KEY, name text);
+         CREATE TABLE shop (sid int PRIMARY KEY, rid int, kind text);
+         CREATE TABLE sale (id int PRIMARY KEY, sid int, amount int, note text)",
+    );
+    run(
+        &mut s,
+        "INSERT INTO region SELECT g, 'region ' || (g % 3) FROM generate_series(1, 10) g;
+         INSERT INTO shop SELECT g, CASE WHEN g % 11 = 0 THEN NULL ELSE g % 12 END,
+                CASE WHEN g % 2 = 0 THEN 'mall' END FROM generate_series(1, 200) g;
+         INSERT INTO sale SELECT g, CASE WHEN g % 97 = 0 THEN NULL ELSE g % 230 END,
+                g % 1000 - 300, 'n' || g FROM generate_series(1, 60000) g",
+    );
+    // Through the fused pipeline (scan, two hash probes, aggregate) ...
+    let query = "SELECT r.name, s.kind, count(*), sum(x.amount), min(x.note), \
+                 count(s.kind) FILTER (WHERE x.amount > 0), avg(x.amount + s.sid) \
+                 FROM sale x JOIN shop s ON s.sid = x.sid JOIN region r ON r.rid = s.rid \
+                 WHERE x.amount > -100 GROUP BY r.name, s.kind ORDER BY 1, 2";
+    let fused = run(&mut s, query);
+    // ... and through joins materialized first (an OFFSET 0 subquery is not fused).
+    let materialized = run(
+        &mut s,
+        "SELECT name, kind, count(*), sum(amount), min(note), \
+         count(kind) FILTER (WHERE amount > 0), avg(amount + sid) FROM \
+         (SELECT r.name, s.kind, x.amount, x.note, s.sid \
+          FROM sale x JOIN shop s ON s.sid = x.sid JOIN region r ON r.rid = s.rid \
+          WHERE x.amount > -100 OFFSET 0) j GROUP BY name, kind ORDER BY 1, 2",
+    );
+    assert_eq!(fused, materialized);
+    assert_eq!(fused.len(), 6, "{fused:?}");
+    // The first query ran fused: its joins and scan were not operators of their own.
+    let plan = run(&mut s, &format!("EXPLAIN ANALYZE {query}"));
+    let scan = plan
+        .iter()
+        .find(|l| l.contains("Seq Scan on sale"))
+        .unwrap();
+    assert!(!scan.contains("actual"), "{plan:?}");
+    let plan = run(
+        &mut s,
+        "EXPLAIN ANALYZE SELECT count(*) FROM (SELECT x.id FROM sale x JOIN shop s \
+         ON s.sid = x.sid OFFSET 0) j",
+    );
+    let scan = plan
+        .iter()
+        .find(|l| l.contains("Seq Scan on sale"))
+        .unwrap();
+    assert!(scan.contains("actual"), "{plan:?}");
+    let simple = "SELECT r.name, count(*), sum(x.amount) FROM sale x \
+                  JOIN shop s ON s.sid = x.sid JOIN region r ON r.rid = s.rid GROUP BY r.name";
+    let mut expected = std::collections::BTreeMap::<String, (i64, i64)>::new();
+    for g in 1..=60000i64 {
+        if g % 97 == 0 {
+            continue;
+        }
+        let sid = g % 230;
+        if !(1..=200).contains(&sid) || sid % 11 == 0 {
+            continue;
+        }
+        let rid = sid % 12;
+        if !(1..=10).contains(&rid) {
+            continue;
+        }
+        let e = expected.entry(format!("region {}", rid % 3)).or_default();
+        e.0 += 1;
+        e.1 += g % 1000 - 300;
+    }
+    let mut rows = run(&mut s, simple);
+    rows.sort();
+    let expected: Vec<String> = expected
+        .iter()
+        .map(|(k, (c, sum))| format!("{k}|{c}|{sum}"))
+        .collect();
+    assert_eq!(rows, expected);
+}
+
+#[test]
+fn explain_analyze_reports_what_each_node_did() {
+    let (_dir, mut s) = open();
+    run(
+        &mut s,
+        "CREATE TABLE t (id int PRIMARY KEY, k int);
+         INSERT INTO t SELECT g, g % 4 FROM generate_series(1, 100) g",
+    );
+    let lines = run(
+        &mut s,
+        "EXPLAIN ANALYZE SELECT k, count(*) FROM (SELECT * FROM t WHERE id <= 40 LIMIT 30) x \
+         GROUP BY k",
+    );
+    let text = lines.join("\n");
+    assert!(
+        lines[0].starts_with("HashAggregate (actual time=")
+            && lines[0].ends_with(" rows=4 loops=1)"),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("->  Limit (actual time=") && l.ends_with(" rows=30 loops=1)")),
+        "{text}"
+    );
+    let planning = lines
+        .iter()
+        .find(|l| l.starts_with("Planning Time: "))
+        .expect("planning");
+    let execution = lines
+        .iter()
+        .find(|l| l.starts_with("Execution Time: "))
+        .expect("execution");
+    for line in [planning, execution] {
+        let ms: f64 = line
+            .split(": ")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(" ms")
+            .parse()
+            .unwrap();
+        assert!(ms >= 0.0, "{line}");
+    }
+    // Without ANALYZE the plan has no figures.
+    let plain = run(&mut s, "EXPLAIN SELECT k FROM t WHERE id = 3");
+    assert!(plain.iter().all(|l| !l.contains("actual")), "{plain:?}");
+}

@@ -247,6 +247,7 @@ impl Session {
             subqueries: RefCell::new(HashMap::new()),
             memo: RefCell::new(HashMap::new()),
             memo_keys: RefCell::new(HashMap::new()),
+            instrument: RefCell::new(None),
         };
         f(&ctx)
     }
@@ -305,19 +306,25 @@ impl Session {
         let Ast::Query(q) = statement else {
             return Err(SqlError::unsupported("EXPLAIN of this statement"));
         };
+        let planning = std::time::Instant::now();
         let (plan, _) = self.plan_query(q, &prepared.param_types)?;
+        let planning = planning.elapsed().as_secs_f64() * 1000.0;
         let catalog = self.catalog();
-        let mut lines = crate::explain::explain(&plan, &catalog);
-        if analyze {
+        let lines = if analyze {
             let start = std::time::Instant::now();
-            let rows = self.with_exec(params, |ctx| crate::exec::run(&plan, ctx, None))?;
+            let stats = self.with_exec(params, |ctx| {
+                ctx.instrument.replace(Some(HashMap::new()));
+                crate::exec::run(&plan, ctx, None)?;
+                Ok(ctx.instrument.take().unwrap_or_default())
+            })?;
             let ms = start.elapsed().as_secs_f64() * 1000.0;
-            if let Some(first) = lines.first_mut() {
-                first.push_str(&format!(" (actual rows={} loops=1)", rows.len()));
-            }
-            lines.push("Planning Time: 0.000 ms".into());
+            let mut lines = crate::explain::explain_analyzed(&plan, &catalog, &stats);
+            lines.push(format!("Planning Time: {planning:.3} ms"));
             lines.push(format!("Execution Time: {ms:.3} ms"));
-        }
+            lines
+        } else {
+            crate::explain::explain(&plan, &catalog)
+        };
         let rows = lines.into_iter().map(|l| vec![Value::Text(l)]).collect();
         Ok(Outcome::Rows {
             columns: vec![Column::computed("QUERY PLAN", SqlType::Text)],

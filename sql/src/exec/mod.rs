@@ -76,6 +76,16 @@ pub struct ExecCtx<'a> {
     /// Per correlated subquery: the outer columns it reads (level, index), or `None` when
     /// it must run every time (it calls a session function).
     pub memo_keys: RefCell<MemoKeys>,
+    /// EXPLAIN ANALYZE: what each plan node (by address) produced, when collecting.
+    pub instrument: RefCell<Option<HashMap<usize, NodeStats>>>,
+}
+
+/// What one plan node did during EXPLAIN ANALYZE.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NodeStats {
+    pub rows: u64,
+    pub loops: u64,
+    pub seconds: f64,
 }
 
 impl ExecCtx<'_> {
@@ -108,6 +118,22 @@ impl ExecCtx<'_> {
 
 /// Runs a plan; `outer` is the enclosing query's current row (correlated subqueries).
 pub fn run(plan: &Plan, ctx: &ExecCtx, outer: Option<&Env>) -> SqlResult<Vec<Row>> {
+    if ctx.instrument.borrow().is_none() {
+        return run_node(plan, ctx, outer);
+    }
+    let start = std::time::Instant::now();
+    let rows = run_node(plan, ctx, outer)?;
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(stats) = ctx.instrument.borrow_mut().as_mut() {
+        let entry = stats.entry(plan as *const Plan as usize).or_default();
+        entry.rows += rows.len() as u64;
+        entry.loops += 1;
+        entry.seconds += seconds;
+    }
+    Ok(rows)
+}
+
+fn run_node(plan: &Plan, ctx: &ExecCtx, outer: Option<&Env>) -> SqlResult<Vec<Row>> {
     ctx.check_cancel()?;
     match plan {
         Plan::Values { rows, .. } => {

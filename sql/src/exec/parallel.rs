@@ -111,6 +111,7 @@ impl<'a> Shared<'a> {
             subqueries: Default::default(),
             memo: Default::default(),
             memo_keys: Default::default(),
+            instrument: Default::default(),
         };
         f(&ctx)
     }
