@@ -388,3 +388,64 @@ fn explain_analyze_reports_what_each_node_did() {
     let plain = run(&mut s, "EXPLAIN SELECT k FROM t WHERE id = 3");
     assert!(plain.iter().all(|l| !l.contains("actual")), "{plain:?}");
 }
+
+#[test]
+fn top_k_and_filtered_scans_match_a_full_sort() {
+    let (_dir, mut s) = open();
+    run(
+        &mut s,
+        "CREATE TABLE m (id int PRIMARY KEY, score int, label text);
+         INSERT INTO m SELECT g, CASE WHEN g % 13 = 0 THEN NULL ELSE (g * 7919) % 1000 END,
+                'row ' || g FROM generate_series(1, 60000) g",
+    );
+    for (order, k, offset) in [
+        ("score DESC, id", 10, 0),
+        ("score DESC NULLS LAST, id DESC", 25, 5),
+        ("score, label", 1, 0),
+        ("score + id % 7, id", 100, 40),
+    ] {
+        let all = run(
+            &mut s,
+            &format!("SELECT id, label, score FROM m ORDER BY {order}"),
+        );
+        let top = run(
+            &mut s,
+            &format!("SELECT id, label, score FROM m ORDER BY {order} LIMIT {k} OFFSET {offset}"),
+        );
+        assert_eq!(top, all[offset..offset + k].to_vec(), "ORDER BY {order}");
+        let star = run(
+            &mut s,
+            &format!("SELECT * FROM m WHERE id % 3 = 0 ORDER BY {order} LIMIT {k}"),
+        );
+        let filtered = run(
+            &mut s,
+            &format!("SELECT * FROM m WHERE id % 3 = 0 ORDER BY {order}"),
+        );
+        assert_eq!(star, filtered[..k].to_vec(), "filtered, ORDER BY {order}");
+    }
+    assert_eq!(
+        run(
+            &mut s,
+            "SELECT count(*) FROM (SELECT * FROM m WHERE score > 990 OR label LIKE '%77') x"
+        ),
+        run(
+            &mut s,
+            "SELECT count(*) FROM m WHERE score > 990 OR label LIKE '%77' OFFSET 0"
+        )
+    );
+    // The heap ran over the scan's chunks: the scan was not an operator of its own.
+    let plan = run(
+        &mut s,
+        "EXPLAIN ANALYZE SELECT id, label FROM m ORDER BY score DESC LIMIT 3",
+    );
+    let scan = plan.iter().find(|l| l.contains("Seq Scan on m")).unwrap();
+    assert!(!scan.contains("actual"), "{plan:?}");
+    assert_eq!(
+        run(&mut s, "SELECT id FROM m ORDER BY id LIMIT 0"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        run(&mut s, "SELECT id FROM m ORDER BY id LIMIT -1")[0],
+        "ERROR 2201W LIMIT must not be negative"
+    );
+}

@@ -13,6 +13,7 @@ mod parallel;
 mod pipeline;
 mod set_op;
 mod sort;
+mod top_k;
 mod values;
 mod window;
 
@@ -436,6 +437,11 @@ fn run_node(plan: &Plan, ctx: &ExecCtx, outer: Option<&Env>) -> SqlResult<Vec<Ro
             window::window(rows, calls, ctx, outer)
         }
         Plan::Sort { input, keys, limit } => {
+            if let (Some(k), None) = (limit, outer) {
+                if let Some(result) = top_k::over_scan(input, keys, *k, ctx) {
+                    return result;
+                }
+            }
             let rows = run(input, ctx, outer)?;
             sort_rows(rows, keys, *limit, ctx, outer)
         }

@@ -51,7 +51,7 @@ pub(super) fn columns_used(exprs: &[&Expr], out: &mut Vec<usize>) {
     }
 }
 
-fn remap(e: &Expr, used: &[usize]) -> Expr {
+pub(super) fn remap(e: &Expr, used: &[usize]) -> Expr {
     e.clone().transform(&mut |x| match x {
         Expr::Column(i) => Expr::Column(used.iter().position(|u| *u == i).unwrap_or(0)),
         other => other,
@@ -145,7 +145,9 @@ pub(super) fn cancelled(ctx: &ExecCtx) -> SqlResult<()> {
     Ok(())
 }
 
-/// A filtered scan on several threads; `None` when the scan is better run serially.
+/// A filtered table scan over column chunks (on several threads for large tables): the
+/// filter is evaluated over the few columns it reads, and whole rows are built only for the
+/// rows that pass. `None` when the filter needs the statement's shared state.
 pub fn scan(
     table: u32,
     width: usize,
@@ -156,8 +158,15 @@ pub fn scan(
     if filter.is_some_and(|f| !parallel_safe(f)) {
         return None;
     }
+    let mut used = Vec::new();
+    columns_used(&filter.into_iter().collect::<Vec<_>>(), &mut used);
+    used.sort_unstable();
+    if used.iter().any(|c| *c >= width) {
+        return None;
+    }
+    let narrow_filter = filter.map(|f| remap(f, &used));
     let options = ScanOptions {
-        columns: None,
+        columns: Some((1..=width as u16).collect()),
         predicates: predicates.to_vec(),
     };
     let partitions = match ctx.txn.scan_partitions(table, &options) {
@@ -165,41 +174,59 @@ pub fn scan(
         Err(e) => return Some(Err(e.into())),
     };
     let total: usize = partitions.iter().map(|p| p.stored_rows()).sum();
-    if total < PARALLEL_MIN_ROWS || rayon::current_num_threads() < 2 {
-        return None;
-    }
-    let shared = Shared::of(ctx);
     let units = work_units(&partitions);
-    let parts: Vec<SqlResult<Vec<Row>>> = units
-        .par_iter()
-        .map(|(p, range)| {
-            shared.run(|w| {
-                let mut out = Vec::new();
-                for batch in partitions[*p].iter_chunks(range.clone()) {
-                    let batch = batch?;
-                    cancelled(w)?;
-                    for mut row in batch.rows {
-                        row.resize(width, Value::Null);
-                        if let Some(f) = filter {
-                            if !truthy(&eval(
-                                f,
-                                &Env {
-                                    row: &row,
-                                    parent: None,
-                                },
-                                w,
-                            )?) {
-                                continue;
+    let worker =
+        |(p, range): (usize, std::ops::Range<usize>), w: &ExecCtx| -> SqlResult<Vec<Row>> {
+            let mut out = Vec::new();
+            let mut narrow: Vec<Value> = Vec::with_capacity(used.len());
+            for chunk in range {
+                cancelled(w)?;
+                let Some(chunk) = partitions[p].column_chunk(chunk)? else {
+                    continue;
+                };
+                let mut failure = None;
+                chunk.for_each_visible(|i| {
+                    if failure.is_some() {
+                        return;
+                    }
+                    if let Some(f) = &narrow_filter {
+                        narrow.clear();
+                        narrow.extend(used.iter().map(|c| chunk.columns[*c][i].clone()));
+                        let env = Env {
+                            row: &narrow,
+                            parent: None,
+                        };
+                        match eval(f, &env, w) {
+                            Ok(v) if truthy(&v) => {}
+                            Ok(_) => return,
+                            Err(e) => {
+                                failure = Some(e);
+                                return;
                             }
                         }
-                        out.push(row);
                     }
+                    out.push(chunk.columns.iter().map(|c| c[i].clone()).collect());
+                });
+                if let Some(e) = failure {
+                    return Err(e);
                 }
-                Ok(out)
-            })
-        })
-        .collect();
-    let mut rows = Vec::with_capacity(total);
+            }
+            Ok(out)
+        };
+    let parts: Vec<SqlResult<Vec<Row>>> =
+        if total < PARALLEL_MIN_ROWS || rayon::current_num_threads() < 2 {
+            vec![units.into_iter().try_fold(Vec::new(), |mut all, unit| {
+                all.extend(worker(unit, ctx)?);
+                Ok(all)
+            })]
+        } else {
+            let shared = Shared::of(ctx);
+            units
+                .into_par_iter()
+                .map(|unit| shared.run(|w| worker(unit, w)))
+                .collect()
+        };
+    let mut rows = Vec::new();
     for p in parts {
         match p {
             Ok(r) => rows.extend(r),

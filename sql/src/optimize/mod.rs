@@ -240,11 +240,32 @@ pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
             input,
             limit,
             offset,
-        } => Plan::Limit {
-            input: Box::new(optimize(*input, catalog)),
-            limit,
-            offset,
-        },
+        } => {
+            // A constant LIMIT (+ OFFSET) over a sort needs only the first rows: top-k.
+            let input = match (optimize(*input, catalog), constant_count(limit.as_ref())) {
+                (
+                    Plan::Sort {
+                        input,
+                        keys,
+                        limit: None,
+                    },
+                    Some(Some(k)),
+                ) if matches!(constant_count(offset.as_ref()), None | Some(Some(_))) => {
+                    let skip = constant_count(offset.as_ref()).flatten().unwrap_or(0);
+                    Plan::Sort {
+                        input,
+                        keys,
+                        limit: Some(k.saturating_add(skip)),
+                    }
+                }
+                (other, _) => other,
+            };
+            Plan::Limit {
+                input: Box::new(input),
+                limit,
+                offset,
+            }
+        }
         Plan::Distinct { input, on } => Plan::Distinct {
             input: Box::new(optimize(*input, catalog)),
             on,
@@ -570,5 +591,25 @@ fn block_predicate(p: &Expr) -> Option<BlockPredicate> {
         attnum: u16::try_from(column + 1).ok()?,
         op,
         value: value.clone(),
+    })
+}
+
+/// The value of a LIMIT or OFFSET known before execution: `None` without one, `Some(None)`
+/// when it is not a non-negative integer constant (evaluated, and checked, at run time).
+fn constant_count(e: Option<&Expr>) -> Option<Option<usize>> {
+    let e = e?;
+    let value = match e {
+        Expr::Const(v) => v,
+        Expr::Cast { expr, .. } => match expr.as_ref() {
+            Expr::Const(v) => v,
+            _ => return Some(None),
+        },
+        _ => return Some(None),
+    };
+    Some(match value {
+        Value::Int2(v) => usize::try_from(*v).ok(),
+        Value::Int4(v) => usize::try_from(*v).ok(),
+        Value::Int8(v) => usize::try_from(*v).ok(),
+        _ => None,
     })
 }
