@@ -449,3 +449,48 @@ fn top_k_and_filtered_scans_match_a_full_sort() {
         "ERROR 2201W LIMIT must not be negative"
     );
 }
+
+#[test]
+fn distinct_aggregates_over_large_scans() {
+    let (_dir, mut s) = open();
+    run(
+        &mut s,
+        "CREATE TABLE d (id int PRIMARY KEY, g int, v int, t text);
+         INSERT INTO d SELECT i, i % 4, CASE WHEN i % 10 = 0 THEN NULL ELSE i % 37 END,
+                'w' || (i % 5) FROM generate_series(1, 60000) i",
+    );
+    let rows = run(
+        &mut s,
+        "SELECT g, count(DISTINCT v), sum(DISTINCT v), count(v), \
+         array_to_string(array_agg(DISTINCT t), ',') FROM d GROUP BY g ORDER BY g",
+    );
+    let mut expected = Vec::new();
+    for g in 0..4 {
+        let members: Vec<i64> = (1..=60000i64).filter(|i| i % 4 == g).collect();
+        let values: std::collections::BTreeSet<i64> = members
+            .iter()
+            .filter(|i| *i % 10 != 0)
+            .map(|i| i % 37)
+            .collect();
+        let counted = members.iter().filter(|i| *i % 10 != 0).count();
+        let words: std::collections::BTreeSet<String> =
+            members.iter().map(|i| format!("w{}", i % 5)).collect();
+        expected.push(format!(
+            "{g}|{}|{}|{counted}|{}",
+            values.len(),
+            values.iter().sum::<i64>(),
+            words.into_iter().collect::<Vec<_>>().join(",")
+        ));
+    }
+    assert_eq!(rows, expected);
+    assert_eq!(
+        run(
+            &mut s,
+            "SELECT count(DISTINCT (v, t)), count(DISTINCT g) FROM d"
+        ),
+        run(
+            &mut s,
+            "SELECT count(DISTINCT (v, t)), count(DISTINCT g) FROM (SELECT * FROM d OFFSET 0) x"
+        )
+    );
+}

@@ -246,6 +246,31 @@ pub(super) struct Groups {
     bytes: FastMap<Vec<u8>, usize>,
     pub(super) keys: Vec<Row>,
     pub(super) states: Vec<Vec<Box<dyn Accumulator>>>,
+    /// Per group, per DISTINCT aggregate: its distinct argument lists by `hash_key` bytes,
+    /// fed to the accumulator (in sorted order, as PostgreSQL's sort-based DISTINCT does)
+    /// only when the groups of every worker have been merged.
+    distinct: Vec<Vec<Option<DistinctInputs>>>,
+}
+
+/// The distinct argument lists of one DISTINCT aggregate of one group, by `hash_key` bytes.
+type DistinctInputs = FastMap<Vec<u8>, Vec<Value>>;
+
+/// A DISTINCT aggregate's inputs, ordered as PostgreSQL sorts them (NULLs last).
+fn sorted_inputs(set: DistinctInputs) -> Vec<Vec<Value>> {
+    let key = crate::plan::SortKey {
+        expr: Expr::Const(Value::Null),
+        descending: false,
+        nulls_first: false,
+    };
+    let mut inputs: Vec<Vec<Value>> = set.into_values().collect();
+    inputs.sort_by(|a, b| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| super::compare_key(x, y, &key))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    inputs
 }
 
 impl Groups {
@@ -256,6 +281,7 @@ impl Groups {
             bytes: FastMap::default(),
             keys: Vec::new(),
             states: Vec::new(),
+            distinct: Vec::new(),
         }
     }
 
@@ -263,7 +289,40 @@ impl Groups {
         self.keys.push(keys);
         self.states
             .push(aggs.iter().map(|a| (a.aggregate.create)()).collect());
+        self.distinct.push(
+            aggs.iter()
+                .map(|a| a.distinct.then(FastMap::default))
+                .collect(),
+        );
         self.keys.len() - 1
+    }
+
+    /// Adds one input row of aggregate `n` of group `slot`.
+    #[inline]
+    pub(super) fn update(
+        &mut self,
+        slot: usize,
+        n: usize,
+        f: &crate::func::FnCtx,
+        args: &[Value],
+        buffer: &mut Vec<u8>,
+    ) -> SqlResult<()> {
+        let Some(seen) = &mut self.distinct[slot][n] else {
+            return self.states[slot][n].update(f, args);
+        };
+        // Like the serial path: a single NULL argument is not an input of a DISTINCT
+        // aggregate (its transition function is strict).
+        if args.len() == 1 && args[0].is_null() {
+            return Ok(());
+        }
+        buffer.clear();
+        for a in args {
+            hash_key(a, buffer);
+        }
+        if !seen.contains_key(buffer.as_slice()) {
+            seen.insert(buffer.clone(), args.to_vec());
+        }
+        Ok(())
     }
 
     /// The slot of the group whose single key is `v`.
@@ -450,7 +509,6 @@ impl ScanAggregate<'_> {
                 local.slot_of(keys, &self.aggs, buffer)
             }
         };
-        let states = &mut local.states[slot];
         for (n, (inputs, afilter)) in self.args.iter().enumerate() {
             if let Some(af) = afilter {
                 if !truthy(&eval(af, &env, w)?) {
@@ -458,8 +516,10 @@ impl ScanAggregate<'_> {
                 }
             }
             match inputs.as_slice() {
-                [] => states[n].update(f, &[])?,
-                [Input::Column(c)] => states[n].update(f, std::slice::from_ref(&columns[*c][i]))?,
+                [] => local.update(slot, n, f, &[], buffer)?,
+                [Input::Column(c)] => {
+                    local.update(slot, n, f, std::slice::from_ref(&columns[*c][i]), buffer)?
+                }
                 inputs => {
                     args.clear();
                     for input in inputs {
@@ -468,7 +528,7 @@ impl ScanAggregate<'_> {
                             Input::Expr(e) => eval(e, &env, w)?,
                         });
                     }
-                    states[n].update(f, args)?;
+                    local.update(slot, n, f, args, buffer)?;
                 }
             }
         }
@@ -489,7 +549,7 @@ pub fn aggregate(
 ) -> Option<SqlResult<Vec<Row>>> {
     let mut exprs: Vec<&Expr> = groups.iter().collect();
     for a in aggs {
-        if a.distinct || !a.order_by.is_empty() {
+        if !a.order_by.is_empty() {
             return None;
         }
         exprs.extend(a.args.iter());
@@ -582,7 +642,8 @@ pub(super) fn merge(
             first = false;
             continue;
         }
-        for (keys, states) in local.keys.into_iter().zip(local.states) {
+        let groups = local.keys.into_iter().zip(local.states).zip(local.distinct);
+        for ((keys, states), distinct) in groups {
             let before = merged.keys.len();
             let slot = if keys.is_empty() {
                 if merged.keys.is_empty() {
@@ -594,9 +655,17 @@ pub(super) fn merge(
             };
             if merged.keys.len() > before {
                 merged.states[slot] = states;
-            } else {
-                for (i, s) in states.into_iter().enumerate() {
-                    ctx.with_fn(|f| merged.states[slot][i].merge(f, s))?;
+                merged.distinct[slot] = distinct;
+                continue;
+            }
+            for (i, s) in states.into_iter().enumerate() {
+                ctx.with_fn(|f| merged.states[slot][i].merge(f, s))?;
+            }
+            for (i, set) in distinct.into_iter().enumerate() {
+                if let (Some(into), Some(set)) = (&mut merged.distinct[slot][i], set) {
+                    for (key, args) in set {
+                        into.entry(key).or_insert(args);
+                    }
                 }
             }
         }
@@ -605,8 +674,18 @@ pub(super) fn merge(
         merged.add(Vec::new(), aggs);
     }
     let mut out = Vec::with_capacity(merged.keys.len());
-    for (mut keys, mut states) in merged.keys.into_iter().zip(merged.states) {
-        for s in states.iter_mut() {
+    let groups = merged
+        .keys
+        .into_iter()
+        .zip(merged.states)
+        .zip(merged.distinct);
+    for ((mut keys, mut states), distinct) in groups {
+        for (s, set) in states.iter_mut().zip(distinct) {
+            if let Some(set) = set {
+                for args in sorted_inputs(set) {
+                    ctx.with_fn(|f| s.update(f, &args))?;
+                }
+            }
             keys.push(ctx.with_fn(|f| s.finish(f))?);
         }
         out.push(keys);

@@ -224,7 +224,7 @@ pub fn aggregate_over_joins(
     // Every expression evaluated per row must be safe on a worker.
     let mut exprs: Vec<&Expr> = groups.iter().collect();
     for a in aggs {
-        if a.distinct || !a.order_by.is_empty() {
+        if !a.order_by.is_empty() {
             return None;
         }
         exprs.extend(a.args.iter());
@@ -511,7 +511,7 @@ impl Pipeline<'_> {
                 local.slot_of(&scratch.keys, self.aggs, &mut scratch.group_bytes)
             }
         };
-        let states = &mut local.states[slot];
+        let buffer = &mut scratch.group_bytes;
         w.with_fn(|f| {
             for (i, agg) in self.aggs.iter().enumerate() {
                 if let Some(af) = &agg.filter {
@@ -520,14 +520,16 @@ impl Pipeline<'_> {
                     }
                 }
                 match agg.args.as_slice() {
-                    [] => states[i].update(f, &[])?,
-                    [Expr::Column(c)] => states[i].update(f, std::slice::from_ref(&row[*c]))?,
+                    [] => local.update(slot, i, f, &[], buffer)?,
+                    [Expr::Column(c)] => {
+                        local.update(slot, i, f, std::slice::from_ref(&row[*c]), buffer)?
+                    }
                     args => {
                         scratch.args.clear();
                         for a in args {
                             scratch.args.push(eval(a, &env, w)?);
                         }
-                        states[i].update(f, &scratch.args)?;
+                        local.update(slot, i, f, &scratch.args, buffer)?;
                     }
                 }
             }
