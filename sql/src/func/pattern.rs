@@ -79,11 +79,27 @@ fn like_tokens(pattern: &str) -> SqlResult<Vec<LikeToken>> {
 
 /// Whether `text` matches the LIKE `pattern` (backslash escapes).
 pub fn like_matches(text: &str, pattern: &str, case_insensitive: bool) -> SqlResult<bool> {
-    let (text, pattern) = if case_insensitive {
-        (text.to_lowercase(), pattern.to_lowercase())
+    use std::borrow::Cow;
+    let (text, pattern): (Cow<str>, Cow<str>) = if case_insensitive {
+        (text.to_lowercase().into(), pattern.to_lowercase().into())
     } else {
-        (text.to_string(), pattern.to_string())
+        (text.into(), pattern.into())
     };
+    // The common shapes need no matcher: 'abc', 'abc%', '%abc', '%abc%'.
+    if !pattern.contains(['_', '\\']) {
+        let inner = pattern.trim_matches('%');
+        if !inner.contains('%') {
+            if inner.is_empty() {
+                return Ok(!pattern.is_empty() || text.is_empty());
+            }
+            return Ok(match (pattern.starts_with('%'), pattern.ends_with('%')) {
+                (false, false) => *text == *inner,
+                (false, true) => text.starts_with(inner),
+                (true, false) => text.ends_with(inner),
+                (true, true) => text.contains(inner),
+            });
+        }
+    }
     let tokens = like_tokens(&pattern)?;
     let s: Vec<char> = text.chars().collect();
     // Two-pointer match with backtracking to the last `%`.
@@ -484,6 +500,26 @@ mod tests {
         assert!(!m("abc", "a\\_c"));
         assert!(m("", "%"));
         assert!(m("mississippi", "%iss%pi"));
+        for (text, pattern, expected) in [
+            ("", "", true),
+            ("a", "", false),
+            ("", "%", true),
+            ("", "%%", true),
+            ("abc", "%%", true),
+            ("abc", "abc", true),
+            ("abcd", "abc", false),
+            ("abcd", "abc%", true),
+            ("xabc", "%abc", true),
+            ("abcx", "%abc", false),
+            ("xabcx", "%abc%", true),
+            ("xabx", "%%abc%%", false),
+            ("ab", "a%b%", true),
+            ("a_b", "a\\_b", true),
+            ("axb", "a\\_b", false),
+            ("axb", "a_b", true),
+        ] {
+            assert_eq!(m(text, pattern), expected, "{text:?} LIKE {pattern:?}");
+        }
         assert!(like_matches("ABC", "a%", true).unwrap());
         assert_eq!(
             err("~~", &[("abc", Unknown), ("ab\\", Unknown)]),
