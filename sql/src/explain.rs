@@ -162,6 +162,7 @@ fn node_lines(plan: &Plan, cx: &Context, depth: usize, lines: &mut Vec<String>) 
                 detail(lines, depth, "Filter: (applied per row)");
             }
         }
+        Plan::VectorScan(scan) => vector_scan_lines(scan, cx, depth, lines),
         Plan::SystemScan { table, filter } => {
             push(lines, depth, format!("Seq Scan on {}", table.name));
             if filter.is_some() {
@@ -266,5 +267,63 @@ fn node_lines(plan: &Plan, cx: &Context, depth: usize, lines: &mut Vec<String>) 
             node(base, cx, depth + 1, lines);
             node(step, cx, depth + 1, lines);
         }
+    }
+}
+
+/// A nearest-neighbour scan as pgvector's plans show it: `Index Scan using <index> on
+/// <table>` with `Order By: (<column> <op> <query>)`, or a top-N sort of a sequential scan
+/// without an index; a join around it is a nested loop over the rows found.
+fn vector_scan_lines(
+    scan: &crate::plan::VectorScan,
+    cx: &Context,
+    depth: usize,
+    lines: &mut Vec<String>,
+) {
+    let catalog = cx.catalog;
+    let table = catalog.tables.get(&scan.table);
+    let column = table
+        .and_then(|t| t.column((scan.column + 1) as u16))
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let order_by = scan.order_by_text(&column);
+    let depth = match &scan.join {
+        Some(_) => {
+            push(lines, depth, "Nested Loop".into());
+            depth + 1
+        }
+        None => depth,
+    };
+    match scan.index.and_then(|oid| catalog.indexes.get(&oid)) {
+        Some(index) => {
+            push(
+                lines,
+                depth,
+                format!(
+                    "Index Scan using {} on {}",
+                    index.name,
+                    table_name(catalog, scan.table)
+                ),
+            );
+            detail(lines, depth, &format!("Order By: {order_by}"));
+            if scan.filter.is_some() {
+                detail(lines, depth, "Filter: (applied per row)");
+            }
+        }
+        None => {
+            push(lines, depth, "Sort".into());
+            detail(lines, depth, &format!("Sort Key: {order_by}"));
+            detail(lines, depth, "Sort Method: top-N heapsort");
+            push(
+                lines,
+                depth + 1,
+                format!("Seq Scan on {}", table_name(catalog, scan.table)),
+            );
+            if scan.filter.is_some() {
+                detail(lines, depth + 1, "Filter: (applied per row)");
+            }
+        }
+    }
+    if let Some(join) = &scan.join {
+        node(&join.other, cx, depth, lines);
     }
 }

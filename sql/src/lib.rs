@@ -9,6 +9,7 @@
 pub mod bind;
 pub mod catalog_access;
 pub mod ddl;
+pub mod deparse;
 pub mod dml;
 pub mod engine;
 pub mod error;

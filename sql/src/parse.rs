@@ -43,6 +43,8 @@ pub fn parse_one(text: &str) -> SqlResult<sqlparser::ast::Statement> {
 /// Parses exactly one statement with sqlparser alone.
 fn parse_one_strict(text: &str) -> SqlResult<sqlparser::ast::Statement> {
     let dialect = PostgreSqlDialect {};
+    let rewritten = rewrite_unparsed_syntax(text);
+    let text = rewritten.as_deref().unwrap_or(text);
     let mut parser = Parser::new(&dialect)
         .with_recursion_limit(RECURSION_LIMIT)
         .try_with_sql(text)
@@ -66,6 +68,169 @@ fn parse_one_strict(text: &str) -> SqlResult<sqlparser::ast::Statement> {
         }
     }
     Ok(statement)
+}
+
+/// Marker function of `x BETWEEN SYMMETRIC a AND b`: the text is rewritten into
+/// `x BETWEEN __custos_between_symmetric(a) AND b`, which the binder decodes.
+pub const BETWEEN_SYMMETRIC_MARKER: &str = "__custos_between_symmetric";
+
+/// Marker function of a window frame's `EXCLUDE` clause: the frame's last bound `B` followed
+/// by `EXCLUDE x` is rewritten into `__custos_frame_exclude('x', 'kind'[, offset]) DIR`,
+/// where `kind` is `current row`, `unbounded` or `offset` and `DIR` the bound's direction
+/// (`FOLLOWING` for CURRENT ROW). The binder decodes it back into the bound and the exclusion.
+pub const FRAME_EXCLUDE_MARKER: &str = "__custos_frame_exclude";
+
+/// Stand-in for pgvector's `<+>` operator, which sqlparser does not tokenize: a custom
+/// operator it does read; the binder names it `<+>` again.
+pub const L1_DISTANCE_MARKER: &str = "<~+~>";
+
+/// Rewrites the syntax sqlparser does not read (`BETWEEN [A]SYMMETRIC`, a window frame's
+/// `EXCLUDE ...`, pgvector's `<+>`) into markers it does; `None` when the text has none.
+/// Only the affected tokens change, so the rest keeps its text.
+fn rewrite_unparsed_syntax(text: &str) -> Option<String> {
+    // A cheap test first: most statements (large INSERTs included) have none of these.
+    let has_word = |word: &[u8]| {
+        text.as_bytes()
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word))
+    };
+    if !has_word(b"symmetric") && !has_word(b"exclude") && !text.contains("<+>") {
+        return None;
+    }
+    let dialect = PostgreSqlDialect {};
+    let tokens = Tokenizer::new(&dialect, text)
+        .tokenize_with_location()
+        .ok()?;
+    let index = LineIndex::new(text);
+    // Significant tokens with their byte ranges and parenthesis depth.
+    let mut sig: Vec<(Token, usize, usize, usize)> = Vec::new();
+    let mut depth = 0usize;
+    for t in &tokens {
+        if matches!(t.token, Token::Whitespace(_) | Token::EOF) {
+            continue;
+        }
+        if matches!(t.token, Token::RParen | Token::RBracket) {
+            depth = depth.saturating_sub(1);
+        }
+        let from = index.byte(t.span.start.line, t.span.start.column);
+        let to = index.byte(t.span.end.line, t.span.end.column);
+        sig.push((t.token.clone(), from, to, depth));
+        if matches!(t.token, Token::LParen | Token::LBracket) {
+            depth += 1;
+        }
+    }
+    let word = |i: usize| -> Option<String> {
+        match sig.get(i).map(|s| &s.0) {
+            Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+            _ => None,
+        }
+    };
+    let is = |i: usize, w: &str| word(i).as_deref() == Some(w);
+    // (from, to, replacement), non-overlapping.
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for i in 0..sig.len() {
+        // pgvector's `<+>` (L1 distance), which sqlparser reads as `<`, `+`, `>`.
+        if matches!(sig[i].0, Token::Lt)
+            && matches!(sig.get(i + 1).map(|s| &s.0), Some(Token::Plus))
+            && matches!(sig.get(i + 2).map(|s| &s.0), Some(Token::Gt))
+            && sig[i].2 == sig[i + 1].1
+            && sig[i + 1].2 == sig[i + 2].1
+        {
+            edits.push((sig[i].1, sig[i + 2].2, L1_DISTANCE_MARKER.into()));
+            continue;
+        }
+        if (is(i, "SYMMETRIC") || is(i, "ASYMMETRIC")) && i > 0 && is(i - 1, "BETWEEN") {
+            if is(i, "ASYMMETRIC") {
+                edits.push((sig[i].1, sig[i].2, String::new()));
+                continue;
+            }
+            // The lower bound ends at the first AND at its own depth (outside CASE ... END).
+            let d = sig[i].3;
+            let mut cases = 0usize;
+            let mut end = None;
+            for (j, (token, _, _, depth)) in sig.iter().enumerate().skip(i + 1) {
+                if *depth < d || matches!(token, Token::SemiColon) {
+                    break;
+                }
+                if *depth > d {
+                    continue;
+                }
+                if is(j, "CASE") {
+                    cases += 1;
+                } else if is(j, "END") {
+                    cases = cases.saturating_sub(1);
+                } else if is(j, "AND") && cases == 0 {
+                    end = Some(j);
+                    break;
+                }
+            }
+            if let Some(j) = end.filter(|&j| j > i + 1) {
+                edits.push((sig[i].1, sig[i].2, format!("{BETWEEN_SYMMETRIC_MARKER}(")));
+                edits.push((sig[j].1, sig[j].1, ") ".into()));
+            }
+        } else if is(i, "EXCLUDE") {
+            let (exclusion, last) = if is(i + 1, "CURRENT") && is(i + 2, "ROW") {
+                ("current row", i + 2)
+            } else if is(i + 1, "GROUP") {
+                ("group", i + 1)
+            } else if is(i + 1, "TIES") {
+                ("ties", i + 1)
+            } else if is(i + 1, "NO") && is(i + 2, "OTHERS") {
+                ("no others", i + 2)
+            } else {
+                continue;
+            };
+            if i < 2 {
+                continue;
+            }
+            let d = sig[i].3;
+            let (start, bound) = if is(i - 2, "CURRENT") && is(i - 1, "ROW") {
+                (i - 2, format!("'{exclusion}', 'current row') FOLLOWING"))
+            } else if is(i - 2, "UNBOUNDED") && (is(i - 1, "PRECEDING") || is(i - 1, "FOLLOWING")) {
+                let dir = word(i - 1).unwrap_or_default();
+                (i - 2, format!("'{exclusion}', 'unbounded') {dir}"))
+            } else if is(i - 1, "PRECEDING") || is(i - 1, "FOLLOWING") {
+                // The offset expression starts after AND, BETWEEN or the frame units.
+                let Some(k) = (0..i - 1).rev().find(|&k| {
+                    sig[k].3 < d
+                        || (sig[k].3 == d
+                            && ["AND", "BETWEEN", "ROWS", "RANGE", "GROUPS"]
+                                .iter()
+                                .any(|w| is(k, w)))
+                }) else {
+                    continue;
+                };
+                if sig[k].3 < d || k + 1 >= i - 1 {
+                    continue;
+                }
+                let dir = word(i - 1).unwrap_or_default();
+                let offset = &text[sig[k + 1].1..sig[i - 2].2];
+                (k + 1, format!("'{exclusion}', 'offset', {offset}) {dir}"))
+            } else {
+                continue;
+            };
+            edits.push((
+                sig[start].1,
+                sig[last].2,
+                format!("{FRAME_EXCLUDE_MARKER}({bound}"),
+            ));
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    edits.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
+    let mut out = text.to_string();
+    let mut floor = usize::MAX;
+    for (from, to, replacement) in edits {
+        if to > floor {
+            // Overlapping edits (malformed input): leave the text to the parser's errors.
+            return None;
+        }
+        out.replace_range(from..to, &replacement);
+        floor = from;
+    }
+    Some(out)
 }
 
 /// The (byte offset, text) of each non-empty statement.
@@ -253,6 +418,34 @@ fn position_error(mut error: SqlError, sql: &str, offset: usize) -> SqlError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rewrites_between_symmetric_and_frame_exclude() {
+        let text = rewrite_unparsed_syntax(
+            "SELECT x NOT BETWEEN SYMMETRIC CASE WHEN a AND b THEN 1 END AND 2, \
+             sum(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING EXCLUDE TIES), \
+             sum(x) OVER (ROWS 2 PRECEDING EXCLUDE CURRENT ROW), \
+             y BETWEEN ASYMMETRIC 1 AND 2 FROM t",
+        )
+        .unwrap();
+        assert!(
+            text.contains(
+                "BETWEEN __custos_between_symmetric( CASE WHEN a AND b THEN 1 END ) AND 2"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("AND __custos_frame_exclude('ties', 'offset', 1) FOLLOWING)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ROWS __custos_frame_exclude('current row', 'offset', 2) PRECEDING)"),
+            "{text}"
+        );
+        assert!(text.contains("y BETWEEN  1 AND 2"), "{text}");
+        assert!(parse_one(&text).is_ok());
+        assert_eq!(rewrite_unparsed_syntax("SELECT 'symmetric exclude'"), None);
+    }
 
     #[test]
     fn splits_at_top_level_semicolons() {

@@ -29,7 +29,7 @@ use crate::manifest::Manifest;
 use crate::mvcc::{DeleteVector, SnapshotRegistry, UNDONE_LSN};
 use crate::segment::Segment;
 use crate::table::{RowLocation, SegmentSlot, TableStore, TableVersion};
-use crate::types::Row;
+use crate::types::{Row, Value};
 use crate::wal::{Wal, WalOp};
 
 /// Settings of an engine.
@@ -384,13 +384,20 @@ impl EngineInner {
         }
         if !to_build.is_empty() {
             let version = store.load();
+            let mut entries: Vec<(Vec<Value>, Vec<u64>)> =
+                to_build.iter().map(|_| (Vec::new(), Vec::new())).collect();
             for_each_stored_row(&version, table, |row_id, row| {
-                for index in &to_build {
-                    index.insert(index.key_of(row), row_id);
+                for (index, (keys, row_ids)) in to_build.iter().zip(&mut entries) {
+                    index.push_key_of(row, keys);
+                    row_ids.push(row_id);
                 }
             })?;
+            for (index, (keys, row_ids)) in to_build.iter().zip(entries) {
+                index.insert_many(keys, row_ids);
+            }
         }
         store.btrees.store(Arc::new(next));
+        store.bump_index_generation();
         Ok(())
     }
 

@@ -34,9 +34,11 @@ pub mod table;
 pub mod txn;
 pub mod types;
 pub mod vector_hooks;
+pub mod vector_progress;
+pub mod vector_search;
 pub mod wal;
 
 pub use engine::{Engine, EngineOptions, RecoveryReport};
 pub use error::{Result, StorageError};
 pub use scan::{BlockPredicate, ColumnChunk, PredicateOp, ScanBatch, ScanOptions, ScanPartition};
-pub use txn::{Savepoint, Transaction, PENDING_ROW_BIT};
+pub use txn::{BatchInsertError, Savepoint, Transaction, PENDING_ROW_BIT};

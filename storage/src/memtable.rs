@@ -99,8 +99,14 @@ impl Memtable {
         self.get(0).map(|r| r.row_id)
     }
 
-    /// Position of `row_id`, by binary search (row ids increase with position).
+    /// Position of `row_id`: row ids increase with position and are usually consecutive, so
+    /// the position is first guessed from the first row id (and checked), then searched.
     pub fn position_of(&self, row_id: u64) -> Option<usize> {
+        let first = self.first_row_id()?;
+        let guess = usize::try_from(row_id.checked_sub(first)?).ok()?;
+        if self.get(guess).is_some_and(|row| row.row_id == row_id) {
+            return Some(guess);
+        }
         let (mut lo, mut hi) = (0usize, self.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;

@@ -10,6 +10,7 @@
 //! after them and the active memtable last, so a row is found by its id with binary searches.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -102,7 +103,7 @@ impl TableVersion {
             .segments
             .partition_point(|slot| slot.last_row_id() < row_id);
         let slot = self.segments.get(index)?;
-        let offset = slot.segment.offset_of(row_id)?;
+        let offset = segment_offset(slot.segment.row_ids(), row_id)?;
         Some(RowLocation::Segment(slot, offset))
     }
 
@@ -114,6 +115,21 @@ impl TableVersion {
             .sum::<usize>()
             + self.memtables().map(|m| m.len()).sum::<usize>()
     }
+}
+
+/// The offset of `row_id` in a segment's row ids (increasing). Row ids are handed out
+/// consecutively, so a segment that lost no rows to compaction holds a dense range and the
+/// offset is a subtraction (checked); otherwise, a binary search.
+#[inline]
+fn segment_offset(row_ids: &[u64], row_id: u64) -> Option<u32> {
+    let first = *row_ids.first()?;
+    let guess = row_id.checked_sub(first)? as usize;
+    let offset = if row_ids.get(guess) == Some(&row_id) {
+        guess
+    } else {
+        row_ids.binary_search(&row_id).ok()?
+    };
+    u32::try_from(offset).ok()
 }
 
 impl RowLocation<'_> {
@@ -215,6 +231,11 @@ pub struct TableStore {
     pub btrees: ArcSwap<HashMap<u32, Arc<BTreeIndex>>>,
     /// Next row id to hand out; only the committing writer changes it.
     pub next_row_id: parking_lot::Mutex<u64>,
+    /// Grows (under the commit lock) after every change that may add B-tree entries: a
+    /// commit that inserted rows (bumped once its entries and rows are in place) or a rebuild
+    /// of the indexes. A transaction that checked its unique keys against the committed rows
+    /// at generation `g` need not check them again at commit if the generation is still `g`.
+    pub index_generation: AtomicU64,
 }
 
 impl TableStore {
@@ -224,10 +245,21 @@ impl TableStore {
             version: ArcSwap::from_pointee(version),
             btrees: ArcSwap::from_pointee(HashMap::new()),
             next_row_id: parking_lot::Mutex::new(next_row_id),
+            index_generation: AtomicU64::new(0),
         }
     }
 
     pub fn load(&self) -> Arc<TableVersion> {
         self.version.load_full()
+    }
+
+    /// The current [`TableStore::index_generation`].
+    pub fn index_generation(&self) -> u64 {
+        self.index_generation.load(Ordering::Acquire)
+    }
+
+    /// Called after B-tree entries were added (under the commit lock).
+    pub(crate) fn bump_index_generation(&self) {
+        self.index_generation.fetch_add(1, Ordering::AcqRel);
     }
 }

@@ -5,7 +5,8 @@
 //! index declared on a column of the segment is built for it by `index/` and stored in the
 //! segment directory as `idx-<index oid>.vec`. An index file therefore always describes
 //! exactly its segment's rows: same offsets, same vectors. The file is derived data: if it is
-//! missing (a crash while it was being built) or unreadable, it is built again.
+//! missing (a crash while it was being built) or unreadable, it is built again. Builds in
+//! progress are listed by [`crate::vector_progress`] (`pg_stat_progress_create_index`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -93,6 +94,7 @@ pub fn open_or_build(
             }
         }
     }
+    let _progress = crate::vector_progress::BuildGuard::start(table.oid, def.oid, segment);
     build_segment_index(&spec, store.as_ref(), &path)?;
     Ok(Arc::from(open_segment_index(&path, store)?))
 }

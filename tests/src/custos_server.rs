@@ -170,6 +170,13 @@ impl CustosServer {
             .map(|mut child| stop_child(&mut child, libc::SIGTERM, SHUTDOWN_TIMEOUT))
     }
 
+    /// Kills the server with SIGKILL (a crash: no shutdown work at all) and reaps it.
+    pub fn kill9(&mut self) -> Option<StopOutcome> {
+        self.child
+            .take()
+            .map(|mut child| stop_child(&mut child, libc::SIGKILL, SHUTDOWN_TIMEOUT))
+    }
+
     /// Stops the server (if running) and starts it again on the same data directory and port.
     pub async fn restart(&mut self) -> HarnessResult<Option<StopOutcome>> {
         let outcome = self.stop();

@@ -130,7 +130,6 @@ async fn psql_expected_outputs_match_postgres() -> HarnessResult<()> {
 }
 
 #[tokio::test]
-#[ignore = "known gap (issue 3 open): pg_get_constraintdef does not deparse implicit casts (CHECK (amount > 0::numeric))"]
 async fn custos_psql_outputs_match_expected() -> HarnessResult<()> {
     let mut problems = Vec::new();
     let all = scripts()?;

@@ -23,7 +23,8 @@
 //! first on even repeats, PostgreSQL first on odd ones) so that a burst of load from other
 //! work on the shared machine does not fall on one side only; each figure is a median.
 //!
-//! Usage: `wire_bench [--quick] [--rows N] [--seconds S] [--repeats R] [--query-repeats Q]`.
+//! Usage: `wire_bench [--quick] [--rows N] [--seconds S] [--repeats R] [--query-repeats Q]
+//! [--only PARTS]`.
 //! Progress goes to stderr; one line per measurement and then a Markdown table (for the
 //! README) go to stdout. The exit status is 1 if anything failed or the results differed.
 
@@ -56,11 +57,14 @@ const GROUP_BY_TARGET: f64 = 2.0;
 
 const USAGE: &str =
     "usage: wire_bench [--quick] [--rows N] [--seconds S] [--repeats R] [--query-repeats Q]
+                  [--only PARTS]
   --quick            smoke run: 20,000 rows, 2-second pgbench runs, 1 repeat (well under a minute)
   --rows N           accounts loaded (default 1000000)
   --seconds S        duration of each pgbench run (default 10)
   --repeats R        COPY loads and pgbench runs per server (default 3)
   --query-repeats Q  timed runs of each query per server, after one warm-up (default 5)
+  --only PARTS       comma-separated subset of copy,lookups,queries (default: all); the
+                     accounts are always loaded, timed only when copy is among the parts
 Needs `custos` beside this executable (cargo build --release -p custos-server) or CUSTOS_BIN,
 and PostgreSQL 15 in /usr/lib/postgresql/15/bin or CUSTOS_REFERENCE_PG_BIN.";
 
@@ -74,6 +78,52 @@ struct Settings {
     /// Upper bound on one COPY or one query.
     statement_timeout: Duration,
     quick: bool,
+    /// The parts measured (`--only`).
+    parts: Parts,
+}
+
+/// The measurements of a run: `--only copy,lookups,queries`.
+#[derive(Debug, Clone, Copy)]
+struct Parts {
+    copy: bool,
+    lookups: bool,
+    queries: bool,
+}
+
+impl Parts {
+    const ALL: Parts = Parts {
+        copy: true,
+        lookups: true,
+        queries: true,
+    };
+
+    fn parse(list: &str) -> Result<Parts, String> {
+        let mut parts = Parts {
+            copy: false,
+            lookups: false,
+            queries: false,
+        };
+        for name in list
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+        {
+            match name {
+                "copy" => parts.copy = true,
+                "lookups" => parts.lookups = true,
+                "queries" => parts.queries = true,
+                other => {
+                    return Err(format!(
+                        "--only: unknown part \"{other}\" (copy, lookups or queries)"
+                    ))
+                }
+            }
+        }
+        if !(parts.copy || parts.lookups || parts.queries) {
+            return Err("--only needs at least one of copy, lookups, queries".into());
+        }
+        Ok(parts)
+    }
 }
 
 impl Settings {
@@ -85,6 +135,7 @@ impl Settings {
             query_repeats: 5,
             statement_timeout: Duration::from_secs(600),
             quick: false,
+            parts: Parts::ALL,
         }
     }
 
@@ -96,6 +147,7 @@ impl Settings {
             query_repeats: 1,
             statement_timeout: Duration::from_secs(30),
             quick: true,
+            parts: Parts::ALL,
         }
     }
 
@@ -121,6 +173,10 @@ impl Settings {
                 "--seconds" => settings.pgbench_seconds = number("--seconds")? as u64,
                 "--repeats" => settings.repeats = number("--repeats")?,
                 "--query-repeats" => settings.query_repeats = number("--query-repeats")?,
+                "--only" => {
+                    let list = args.next().ok_or("--only needs a list of parts")?;
+                    settings.parts = Parts::parse(list)?;
+                }
                 "-h" | "--help" => return Err(USAGE.into()),
                 other => return Err(format!("unknown argument \"{other}\"\n{USAGE}")),
             }
@@ -543,8 +599,24 @@ fn run(args: &[String]) -> BenchResult<bool> {
         println!("{}", comparison.line());
         comparisons.push(comparison);
     };
-    eprintln!("COPY");
-    finish(bench.measure_copy());
+    let parts = bench.settings.parts;
+    if parts.copy {
+        eprintln!("COPY");
+        finish(bench.measure_copy());
+    } else {
+        // The reads need the accounts: one untimed load, reported only if it failed.
+        eprintln!("loading the accounts (COPY not measured)");
+        let repeats = std::mem::replace(&mut bench.settings.repeats, 1);
+        let load = bench.measure_copy();
+        bench.settings.repeats = repeats;
+        for (label, outcome) in [("custos", &load.custos), ("PostgreSQL", &load.postgres)] {
+            if let Err(error) = outcome {
+                bench
+                    .notes
+                    .push(format!("loading the accounts on {label}: {error}"));
+            }
+        }
+    }
     bench.settle();
     let mut problems = Vec::new();
     if bench.loaded == [true, true] {
@@ -556,21 +628,25 @@ fn run(args: &[String]) -> BenchResult<bool> {
             }
         }
     }
-    eprintln!("lookups");
-    finish(bench.measure_lookups(1, 1)?);
-    finish(bench.measure_lookups(8, 2)?);
-    eprintln!("queries");
-    let rows = format_number(bench.settings.rows as f64);
-    finish(bench.measure_query(
-        &format!("GROUP BY bid over {rows} rows"),
-        dataset::GROUP_BY_QUERY,
-        Some(GROUP_BY_TARGET),
-    ));
-    finish(bench.measure_query(
-        &format!("3-table join, {rows} accounts"),
-        dataset::JOIN_QUERY,
-        None,
-    ));
+    if parts.lookups {
+        eprintln!("lookups");
+        finish(bench.measure_lookups(1, 1)?);
+        finish(bench.measure_lookups(8, 2)?);
+    }
+    if parts.queries {
+        eprintln!("queries");
+        let rows = format_number(bench.settings.rows as f64);
+        finish(bench.measure_query(
+            &format!("GROUP BY bid over {rows} rows"),
+            dataset::GROUP_BY_QUERY,
+            Some(GROUP_BY_TARGET),
+        ));
+        finish(bench.measure_query(
+            &format!("3-table join, {rows} accounts"),
+            dataset::JOIN_QUERY,
+            None,
+        ));
+    }
 
     bench.postgres_settings = match bench.query_on(POSTGRES, POSTGRES_SETTINGS_QUERY) {
         Ok(rows) => rows

@@ -95,11 +95,26 @@ impl Kernels {
         }
     }
 
-    /// Every family this CPU can run, fastest-preferred first; the first is what [`kernels`]
-    /// selects. Tests and benchmarks iterate over all of them.
+    /// The hand-written AVX-512F family, or `None` when the CPU (or the target architecture)
+    /// lacks it. Never the selected family (see `x86_avx512.rs`): the HNSW traversal uses it
+    /// for its keys and re-scores results with the selected one.
+    pub fn avx512() -> Option<Kernels> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            super::x86_avx512::kernels()
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            None
+        }
+    }
+
+    /// Every family this CPU can run, the selected one first. Tests and benchmarks iterate
+    /// over all of them.
     pub fn all_available() -> Vec<Kernels> {
-        let mut families = Vec::with_capacity(4);
+        let mut families = Vec::with_capacity(5);
         families.extend(Kernels::avx2_fma());
+        families.extend(Kernels::avx512());
         families.push(Kernels::simsimd());
         families.push(Kernels::portable());
         families.push(Kernels::reference());

@@ -36,6 +36,8 @@ mod simsimd_backend;
 mod tests;
 #[cfg(target_arch = "x86_64")]
 mod x86_avx2;
+#[cfg(target_arch = "x86_64")]
+mod x86_avx512;
 
 pub use elementwise::{add, l2_normalize, multiply, subtract};
 pub use kernels::{kernels, CosineParts, Kernels, PairKernel};

@@ -1,6 +1,6 @@
-//! The flat (exact-scan) segment index: the only structure so far, built for either
-//! `IndexMethod` until HNSW and IVF exist, and later the exact fallback they use for very
-//! selective filters.
+//! The flat (exact-scan) segment index, built for segments too small for a graph or lists,
+//! and the exact scan ([`exact_top_k`]) that HNSW and IVF fall back to for very selective
+//! filters.
 //!
 //! Search compares the query with every accepted, non-NULL vector of the segment using the
 //! process's selected kernels, and keeps the best `k` in a bounded heap ([`TopK`]). Its
@@ -23,7 +23,7 @@ use rayon::prelude::*;
 
 use super::format::{body_offset, write_atomically, FileHeader, Structure};
 use super::top_k::{Neighbor, TopK};
-use super::{IndexError, SegmentIndex, SegmentIndexSpec, VectorStore};
+use super::{IndexError, SearchParams, SegmentIndex, SegmentIndexSpec, VectorStore};
 use crate::distance::{self, kernels, CosineParts, Kernels, Metric};
 
 /// Segments with at least this many rows are scanned in parallel.
@@ -186,29 +186,6 @@ impl FlatIndex {
             row_count,
         })
     }
-
-    /// The top `k` accepted rows of `rows`, scanned on this thread.
-    fn scan(
-        &self,
-        scorer: &QueryScorer<'_>,
-        rows: Range<u32>,
-        k: usize,
-        accept: impl Fn(u32) -> bool,
-    ) -> TopK {
-        let mut top = TopK::new(k, rows.len());
-        for offset in rows {
-            let Some(vector) = self.store.vector(offset) else {
-                continue;
-            };
-            if accept(offset) {
-                top.offer(Neighbor {
-                    distance: scorer.distance(offset, vector),
-                    offset,
-                });
-            }
-        }
-        top
-    }
 }
 
 impl SegmentIndex for FlatIndex {
@@ -216,36 +193,90 @@ impl SegmentIndex for FlatIndex {
         &self.spec
     }
 
-    fn search(&self, query: &[f32], k: usize, accept: &dyn Fn(u32) -> bool) -> Vec<(u32, f32)> {
+    fn structure(&self) -> Structure {
+        Structure::Flat
+    }
+
+    fn search_with(
+        &self,
+        query: &[f32],
+        k: usize,
+        _params: SearchParams,
+        accept: &dyn Fn(u32) -> bool,
+    ) -> Vec<(u32, f32)> {
         if k == 0 || query.len() != self.spec.dim {
             return Vec::new();
         }
-        let scorer = QueryScorer::new(
-            kernels(),
+        let squared_norms = &self.mapping[self.squared_norms.clone()];
+        exact_top_k(
+            self.store.as_ref(),
             self.spec.metric,
             query,
-            &self.mapping[self.squared_norms.clone()],
-        );
-        let row_count = self.row_count;
-        let top = if (row_count as usize) < PARALLEL_SCAN_MIN_ROWS {
-            self.scan(&scorer, 0..row_count, k, accept)
-        } else {
-            let accepted = AcceptedRows::evaluate(row_count, accept);
-            let chunk_count = (row_count as usize).div_ceil(SCAN_CHUNK_ROWS);
-            (0..chunk_count)
-                .into_par_iter()
-                .map(|chunk| {
-                    let start = (chunk * SCAN_CHUNK_ROWS) as u32;
-                    let end = start.saturating_add(SCAN_CHUNK_ROWS as u32).min(row_count);
-                    self.scan(&scorer, start..end, k, |offset| accepted.contains(offset))
-                })
-                .reduce(|| TopK::new(k, 0), TopK::merge)
-        };
-        top.into_sorted()
-            .into_iter()
-            .map(|neighbor| (neighbor.offset, neighbor.distance))
-            .collect()
+            squared_norms,
+            k,
+            accept,
+        )
+        .into_sorted()
+        .into_iter()
+        .map(|neighbor| (neighbor.offset, neighbor.distance))
+        .collect()
     }
+}
+
+/// The exact top `k` accepted non-NULL rows of `store` for `query`: every row is compared.
+///
+/// `squared_norms` holds the rows' little-endian `f32` squared norms for cosine (the flat
+/// body), or is empty, in which case they are computed; either way the distances equal
+/// [`crate::distance::distance`]. Segments of at least [`PARALLEL_SCAN_MIN_ROWS`] rows are
+/// scanned in parallel after `accept` has been evaluated for every row on this thread.
+pub(super) fn exact_top_k(
+    store: &dyn VectorStore,
+    metric: Metric,
+    query: &[f32],
+    squared_norms: &[u8],
+    k: usize,
+    accept: &dyn Fn(u32) -> bool,
+) -> TopK {
+    let scorer = QueryScorer::new(kernels(), metric, query, squared_norms);
+    let row_count = store.len() as u32;
+    if (row_count as usize) < PARALLEL_SCAN_MIN_ROWS {
+        return scan(store, &scorer, 0..row_count, k, accept);
+    }
+    let accepted = AcceptedRows::evaluate(row_count, accept);
+    let chunk_count = (row_count as usize).div_ceil(SCAN_CHUNK_ROWS);
+    (0..chunk_count)
+        .into_par_iter()
+        .map(|chunk| {
+            let start = (chunk * SCAN_CHUNK_ROWS) as u32;
+            let end = start.saturating_add(SCAN_CHUNK_ROWS as u32).min(row_count);
+            scan(store, &scorer, start..end, k, |offset| {
+                accepted.contains(offset)
+            })
+        })
+        .reduce(|| TopK::new(k, 0), TopK::merge)
+}
+
+/// The top `k` accepted rows of `rows`, scanned on this thread.
+fn scan(
+    store: &dyn VectorStore,
+    scorer: &QueryScorer<'_>,
+    rows: Range<u32>,
+    k: usize,
+    accept: impl Fn(u32) -> bool,
+) -> TopK {
+    let mut top = TopK::new(k, rows.len());
+    for offset in rows {
+        let Some(vector) = store.vector(offset) else {
+            continue;
+        };
+        if accept(offset) {
+            top.offer(Neighbor {
+                distance: scorer.distance(offset, vector),
+                offset,
+            });
+        }
+    }
+    top
 }
 
 fn read_u32_le(bytes: &[u8], at: usize) -> Option<u32> {
@@ -254,7 +285,7 @@ fn read_u32_le(bytes: &[u8], at: usize) -> Option<u32> {
 }
 
 /// One query's distance computation against stored rows, with per-query work done once.
-struct QueryScorer<'a> {
+pub(super) struct QueryScorer<'a> {
     kernels: &'static Kernels,
     metric: Metric,
     query: &'a [f32],
@@ -265,7 +296,7 @@ struct QueryScorer<'a> {
 }
 
 impl<'a> QueryScorer<'a> {
-    fn new(
+    pub(super) fn new(
         kernels: &'static Kernels,
         metric: Metric,
         query: &'a [f32],
@@ -285,9 +316,10 @@ impl<'a> QueryScorer<'a> {
         }
     }
 
-    /// The ORDER BY key of the row at `offset`, equal to `distance(metric, query, vector)`.
+    /// The ORDER BY key of `vector`, equal to `distance(metric, query, vector)`; `position`
+    /// indexes the stored squared norms (the row offset for a flat body, the entry for IVF).
     #[inline]
-    fn distance(&self, offset: u32, vector: &[f32]) -> f32 {
+    pub(super) fn distance(&self, position: u32, vector: &[f32]) -> f32 {
         let kernels = self.kernels;
         if vector.len() != self.query.len() {
             // Only a store that breaks its `dim()` promise gets here; such a row sorts last.
@@ -300,14 +332,16 @@ impl<'a> QueryScorer<'a> {
             }
             Metric::L1 => f64::from((kernels.l1)(self.query, vector)),
             Metric::Cosine => {
-                let stored = read_u32_le(self.stored_squared_norms, offset as usize * 4);
-                let right_squared_norm =
-                    stored.map_or_else(|| (kernels.dot)(vector, vector), f32::from_bits);
-                distance::finish_cosine(CosineParts {
-                    dot: (kernels.dot)(self.query, vector),
-                    left_squared_norm: self.query_squared_norm,
-                    right_squared_norm,
-                })
+                let parts = match read_u32_le(self.stored_squared_norms, position as usize * 4) {
+                    Some(stored) => CosineParts {
+                        dot: (kernels.dot)(self.query, vector),
+                        left_squared_norm: self.query_squared_norm,
+                        right_squared_norm: f32::from_bits(stored),
+                    },
+                    // No stored norm: one fused pass, bit-for-bit the three dot products.
+                    None => (kernels.cosine_parts)(self.query, vector),
+                };
+                distance::finish_cosine(parts)
             }
         };
         key as f32

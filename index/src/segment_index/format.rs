@@ -1,6 +1,8 @@
-//! The common header of every segment index file, and the atomic write that puts a file in
-//! place. The body that follows the header belongs to the index structure (see
-//! [`super::flat::FlatIndex`] for the flat body).
+//! The common header of every segment index file, the atomic write that puts a file in place,
+//! and the helpers structure bodies share (row classification, a checksumming body writer,
+//! typed views of mapped sections). The body that follows the header belongs to the index
+//! structure: see [`super::FlatIndex`], [`super::HnswIndex`] and [`super::IvfFlatIndex`] for
+//! their layouts.
 //!
 //! Readers check, in this order: the file is long enough for the fixed part, the magic, the
 //! format version, the header length against the file length, the header CRC, then each field.
@@ -9,11 +11,14 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::spec::{MAX_INDEX_OPTIONS, MAX_OPTION_TEXT_BYTES};
-use super::{IndexError, IndexMethod, SegmentIndexSpec};
-use crate::distance::Metric;
+use super::{IndexError, IndexMethod, SegmentIndexSpec, VectorStore};
+use crate::distance::{kernels, Metric};
 
 /// First bytes of every segment index file.
 pub const MAGIC: [u8; 8] = *b"CUSTOSVI";
@@ -28,24 +33,42 @@ pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// Offsets are `u32`, so a segment index covers at most this many rows.
 pub const MAX_INDEXED_ROWS: usize = u32::MAX as usize;
 
-/// How the rows are organised in the body. Only the exact-scan layout exists so far; HNSW
-/// and IVF bodies will get their own codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the rows are organised in the body; each structure documents its own body layout,
+/// which starts with that layout's version (except flat, whose layout predates the rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Structure {
+    /// Exact scan: [`super::FlatIndex`].
     Flat,
+    /// Hierarchical navigable small-world graph: [`super::HnswIndex`].
+    Hnsw,
+    /// k-means inverted lists with full vectors: [`super::IvfFlatIndex`].
+    IvfFlat,
 }
 
 impl Structure {
     fn code(self) -> u8 {
         match self {
             Structure::Flat => 1,
+            Structure::Hnsw => 2,
+            Structure::IvfFlat => 3,
         }
     }
 
     fn from_code(code: u8) -> Option<Structure> {
         match code {
             1 => Some(Structure::Flat),
+            2 => Some(Structure::Hnsw),
+            3 => Some(Structure::IvfFlat),
             _ => None,
+        }
+    }
+
+    /// Short name for EXPLAIN and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Structure::Flat => "flat",
+            Structure::Hnsw => "hnsw",
+            Structure::IvfFlat => "ivfflat",
         }
     }
 }
@@ -91,7 +114,7 @@ fn metric_from_code(code: u8) -> Option<Metric> {
 ///      0     8  magic "CUSTOSVI"
 ///      8     4  format version (u32) = 1
 ///     12     4  header length in bytes (u32), including the trailing CRC
-///     16     1  structure of the body: 1 = flat (exact scan)
+///     16     1  structure of the body: 1 = flat (exact scan), 2 = hnsw, 3 = ivfflat
 ///     17     1  method asked for by CREATE INDEX: 1 = hnsw, 2 = ivfflat
 ///     18     1  metric: 1 = L2, 2 = cosine, 3 = inner product, 4 = L1
 ///     19     1  reserved, 0
@@ -255,14 +278,14 @@ pub fn body_offset(header_length: usize) -> usize {
 }
 
 /// Bounds-checked little-endian reads; running past the end is a "truncated" error.
-struct ByteReader<'a> {
+pub(super) struct ByteReader<'a> {
     path: &'a Path,
     bytes: &'a [u8],
     position: usize,
 }
 
 impl<'a> ByteReader<'a> {
-    fn new(path: &'a Path, bytes: &'a [u8], position: usize) -> ByteReader<'a> {
+    pub(super) fn new(path: &'a Path, bytes: &'a [u8], position: usize) -> ByteReader<'a> {
         ByteReader {
             path,
             bytes,
@@ -276,7 +299,7 @@ impl<'a> ByteReader<'a> {
             return Err(IndexError::corrupt(
                 self.path,
                 format!(
-                    "truncated header: field at byte {} runs past its end",
+                    "truncated: field at byte {} runs past the end",
                     self.position
                 ),
             ));
@@ -291,11 +314,11 @@ impl<'a> ByteReader<'a> {
         Ok(self.take::<1>()?[0])
     }
 
-    fn u32(&mut self) -> Result<u32, IndexError> {
+    pub(super) fn u32(&mut self) -> Result<u32, IndexError> {
         Ok(u32::from_le_bytes(self.take()?))
     }
 
-    fn u64(&mut self) -> Result<u64, IndexError> {
+    pub(super) fn u64(&mut self) -> Result<u64, IndexError> {
         Ok(u64::from_le_bytes(self.take()?))
     }
 
@@ -378,4 +401,208 @@ fn sync_parent_directory(path: &Path) -> Result<(), IndexError> {
     File::open(directory)
         .and_then(|handle| handle.sync_all())
         .map_err(|error| IndexError::io(directory, error))
+}
+
+/// The non-NULL rows of a segment, split by whether an approximate structure can hold them.
+#[derive(Debug, Clone, Default)]
+pub(super) struct RowClasses {
+    /// Offsets of vectors the graph or lists hold, ascending.
+    pub indexed: Vec<u32>,
+    /// Offsets of non-NULL vectors kept out of the structure and always scanned exactly,
+    /// ascending: vectors with a NaN or infinite element, and for cosine vectors whose
+    /// squared norm is zero or not finite (their distance to anything is NaN).
+    pub side: Vec<u32>,
+}
+
+/// Rows per classification task.
+const CLASSIFY_CHUNK_ROWS: usize = 16_384;
+
+/// Splits the rows of `store` into [`RowClasses`], checking every vector's dimension.
+pub(super) fn classify_rows(
+    spec: &SegmentIndexSpec,
+    store: &dyn VectorStore,
+) -> Result<RowClasses, IndexError> {
+    let row_count = store.len();
+    let dot = kernels().dot;
+    let chunk_count = row_count.div_ceil(CLASSIFY_CHUNK_ROWS);
+    let chunks: Vec<RowClasses> = (0..chunk_count)
+        .into_par_iter()
+        .map(|chunk| {
+            let start = chunk * CLASSIFY_CHUNK_ROWS;
+            let end = (start + CLASSIFY_CHUNK_ROWS).min(row_count);
+            let mut classes = RowClasses::default();
+            for offset in start as u32..end as u32 {
+                let Some(vector) = store.vector(offset) else {
+                    continue;
+                };
+                if vector.len() != spec.dim {
+                    return Err(IndexError::DimensionMismatch {
+                        expected: spec.dim,
+                        actual: vector.len(),
+                    });
+                }
+                let finite = vector.iter().all(|value| value.is_finite());
+                let usable = finite
+                    && (spec.metric != Metric::Cosine || {
+                        let squared_norm = dot(vector, vector);
+                        squared_norm > 0.0 && squared_norm.is_finite()
+                    });
+                if usable {
+                    classes.indexed.push(offset);
+                } else {
+                    classes.side.push(offset);
+                }
+            }
+            Ok(classes)
+        })
+        .collect::<Result<_, IndexError>>()?;
+    let mut all = RowClasses::default();
+    for chunk in chunks {
+        all.indexed.extend_from_slice(&chunk.indexed);
+        all.side.extend_from_slice(&chunk.side);
+    }
+    Ok(all)
+}
+
+/// Writes a structure's body: tracks the absolute file position (for alignment) and the
+/// CRC32C of every byte written, which [`BodyWriter::finish`] appends.
+pub(super) struct BodyWriter<'w, W: Write> {
+    inner: &'w mut W,
+    position: usize,
+    crc: u32,
+    buffer: Vec<u8>,
+}
+
+impl<'w, W: Write> BodyWriter<'w, W> {
+    /// A writer whose first byte lands at file offset `position`.
+    pub(super) fn new(inner: &'w mut W, position: usize) -> BodyWriter<'w, W> {
+        BodyWriter {
+            inner,
+            position,
+            crc: 0,
+            buffer: Vec::with_capacity(1 << 16),
+        }
+    }
+
+    pub(super) fn bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.crc = crc32c::crc32c_append(self.crc, bytes);
+        self.position += bytes.len();
+        self.inner.write_all(bytes)
+    }
+
+    pub(super) fn u32(&mut self, value: u32) -> io::Result<()> {
+        self.bytes(&value.to_le_bytes())
+    }
+
+    pub(super) fn u32s(&mut self, values: &[u32]) -> io::Result<()> {
+        self.words(values.iter().map(|value| value.to_le_bytes()))
+    }
+
+    pub(super) fn f32s(&mut self, values: &[f32]) -> io::Result<()> {
+        self.words(values.iter().map(|value| value.to_le_bytes()))
+    }
+
+    fn words(&mut self, words: impl Iterator<Item = [u8; 4]>) -> io::Result<()> {
+        let mut buffer = std::mem::take(&mut self.buffer);
+        buffer.clear();
+        let mut result = Ok(());
+        for word in words {
+            buffer.extend_from_slice(&word);
+            if buffer.len() >= 1 << 16 {
+                result = self.bytes(&buffer);
+                buffer.clear();
+                if result.is_err() {
+                    break;
+                }
+            }
+        }
+        if result.is_ok() && !buffer.is_empty() {
+            result = self.bytes(&buffer);
+        }
+        self.buffer = buffer;
+        result
+    }
+
+    /// Zero bytes up to the next multiple of `alignment` (a power of two).
+    pub(super) fn pad_to(&mut self, alignment: usize) -> io::Result<()> {
+        const ZEROS: [u8; 64] = [0; 64];
+        debug_assert!(alignment.is_power_of_two() && alignment <= ZEROS.len());
+        let padding = self.position.next_multiple_of(alignment) - self.position;
+        self.bytes(&ZEROS[..padding])
+    }
+
+    /// Appends the CRC32C of everything written through this writer.
+    pub(super) fn finish(self) -> io::Result<()> {
+        let crc = self.crc;
+        self.inner.write_all(&crc.to_le_bytes())
+    }
+}
+
+/// Checks the CRC32C stored at `crc_at` (little-endian `u32`) against the bytes of
+/// `body_start..crc_at`. The caller has checked that the file is `crc_at + 4` bytes long.
+pub(super) fn verify_body_checksum(
+    path: &Path,
+    file_bytes: &[u8],
+    body_start: usize,
+    crc_at: usize,
+) -> Result<(), IndexError> {
+    let Some(stored) = file_bytes.get(crc_at..crc_at + 4) else {
+        return Err(IndexError::corrupt(path, "truncated: no body checksum"));
+    };
+    let stored = u32::from_le_bytes([stored[0], stored[1], stored[2], stored[3]]);
+    let computed = crc32c::crc32c(&file_bytes[body_start..crc_at]);
+    if stored != computed {
+        return Err(IndexError::corrupt(
+            path,
+            format!("body checksum mismatch (stored {stored:#010x}, computed {computed:#010x})"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that the file is exactly `expected` bytes long, with the flat index's wording.
+pub(super) fn check_file_length(
+    path: &Path,
+    actual: usize,
+    expected: usize,
+    what: &str,
+) -> Result<(), IndexError> {
+    if actual == expected {
+        return Ok(());
+    }
+    let problem = if actual < expected {
+        "truncated"
+    } else {
+        "trailing bytes"
+    };
+    Err(IndexError::corrupt(
+        path,
+        format!("{problem}: {actual} bytes, {what} has {expected}"),
+    ))
+}
+
+/// A section of `bytes` as little-endian `u32` words, or `None` if it is not 4-byte aligned
+/// in memory, not a whole number of words, out of range, or the host is big-endian.
+pub(super) fn u32_section(bytes: &[u8], range: Range<usize>) -> Option<&[u32]> {
+    let section = words_of(bytes, range)?;
+    // SAFETY: `words_of` checked that the section is 4-byte aligned and a whole number of
+    // 4-byte words; every bit pattern is a valid `u32`, and the host is little-endian, so the
+    // words read as the little-endian values the writer stored.
+    Some(unsafe { std::slice::from_raw_parts(section.as_ptr().cast::<u32>(), section.len() / 4) })
+}
+
+/// [`u32_section`] for `f32` values.
+pub(super) fn f32_section(bytes: &[u8], range: Range<usize>) -> Option<&[f32]> {
+    let section = words_of(bytes, range)?;
+    // SAFETY: as in `u32_section`; every bit pattern is a valid `f32`.
+    Some(unsafe { std::slice::from_raw_parts(section.as_ptr().cast::<f32>(), section.len() / 4) })
+}
+
+fn words_of(bytes: &[u8], range: Range<usize>) -> Option<&[u8]> {
+    if cfg!(target_endian = "big") {
+        return None;
+    }
+    let section = bytes.get(range)?;
+    let aligned = section.as_ptr().align_offset(4) == 0 && section.len() % 4 == 0;
+    aligned.then_some(section)
 }

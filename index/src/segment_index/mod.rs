@@ -14,17 +14,36 @@
 //!   first, whatever the filter: a filter never makes a search return fewer rows than exist.
 //!   Visibility (MVCC, deletes) and predicates (WHERE, RLS) reach the index only as `accept`.
 //!
-//! Structures: today every index is a [`FlatIndex`] (exact scan) whichever [`IndexMethod`] was
-//! asked for; HNSW and IVF bodies will be added as new structure codes in the same file
-//! header ([`FileHeader`]), and files written now stay readable.
+//! Structures ([`Structure`], recorded in the file header): [`FlatIndex`] (exact scan),
+//! [`HnswIndex`] (a hierarchical navigable small-world graph) and [`IvfFlatIndex`] (k-means
+//! lists). `CREATE INDEX ... USING hnsw` builds an HNSW graph and `USING ivfflat` IVF lists,
+//! except for segments with fewer than [`BuildOptions::min_rows_for_approximate`] non-NULL
+//! vectors, which are stored flat: scanning a few hundred vectors is as fast as walking a graph
+//! and exact. Flat files written before HNSW and IVF existed stay readable.
 //!
-//! Threads: building and large searches use the current rayon pool (the global one unless
-//! the caller installs another); nothing here spawns threads or takes locks.
+//! Search parameters ([`SearchParams`]): `hnsw.ef_search` and `ivfflat.probes`, as pgvector's
+//! settings; the SQL layer passes the session's values to [`SegmentIndex::search_with`].
+//!
+//! Filters: HNSW first estimates how many rows `accept` lets through (by calling it on a
+//! sample); when few qualify it scans the accepted rows exactly, otherwise it searches the
+//! graph with the filter applied inside the traversal until `ef` accepted nodes are found,
+//! and falls back to an exact scan if the graph yields fewer than `k` or the search exceeds
+//! its budget (`filter_plan.rs` has the cost model). IVF scans the `probes` nearest lists and
+//! then further lists until `k` accepted rows are found; after the last list it is exact.
+//!
+//! Threads: building and large exact scans use the current rayon pool (the global one unless
+//! the caller installs another); graph and list searches run on the calling thread. Nothing
+//! here spawns threads. Searches keep per-thread scratch buffers (visited marks, heaps) in a
+//! thread-local, so a search allocates almost nothing after a thread's first.
 
 mod error;
+mod filter_plan;
 mod flat;
 mod format;
+mod hnsw;
+mod ivf;
 mod memory_store;
+mod random;
 mod spec;
 #[cfg(test)]
 mod tests;
@@ -40,11 +59,60 @@ pub use crate::distance::Metric;
 pub use error::IndexError;
 pub use flat::{FlatIndex, PARALLEL_SCAN_MIN_ROWS, SCAN_CHUNK_ROWS};
 pub use format::{FileHeader, Structure, FORMAT_VERSION, MAGIC, MAX_INDEXED_ROWS};
+pub use hnsw::{HnswIndex, HNSW_BODY_VERSION};
+pub use ivf::{IvfFlatIndex, DEFAULT_IVFFLAT_LISTS, IVF_BODY_VERSION};
 pub use memory_store::InMemoryVectorStore;
 pub use spec::{
     IndexMethod, SegmentIndexSpec, DEFAULT_HNSW_EF_CONSTRUCTION, DEFAULT_HNSW_M, MAX_INDEX_OPTIONS,
     MAX_OPTION_TEXT_BYTES,
 };
+
+/// pgvector's default `hnsw.ef_search`.
+pub const DEFAULT_EF_SEARCH: usize = 40;
+/// pgvector's default `ivfflat.probes`.
+pub const DEFAULT_PROBES: usize = 1;
+/// Largest `hnsw.ef_search` pgvector accepts; larger values are clamped to it.
+pub const MAX_EF_SEARCH: usize = 1000;
+/// Segments with fewer non-NULL vectors than this are stored flat by default.
+pub const MIN_ROWS_FOR_APPROXIMATE_INDEX: usize = 1000;
+
+/// Per-query search settings: pgvector's `hnsw.ef_search` and `ivfflat.probes`.
+///
+/// `ef_search` is the size of the HNSW candidate list (the effective value is
+/// `max(ef_search, k)`, clamped to `1..=MAX_EF_SEARCH` before that); `probes` is how many IVF
+/// lists are scanned (clamped to `1..=lists`). Structures ignore the setting that is not
+/// theirs. Neither limits how many rows a filtered search returns: that is always
+/// `min(k, accepted non-NULL rows)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchParams {
+    pub ef_search: usize,
+    pub probes: usize,
+}
+
+impl Default for SearchParams {
+    fn default() -> SearchParams {
+        SearchParams {
+            ef_search: DEFAULT_EF_SEARCH,
+            probes: DEFAULT_PROBES,
+        }
+    }
+}
+
+/// How [`build_segment_index_with`] builds; [`build_segment_index`] uses the default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// Segments with fewer non-NULL vectors than this get a flat (exact-scan) file whatever
+    /// the method; 0 always builds the structure the method names.
+    pub min_rows_for_approximate: usize,
+}
+
+impl Default for BuildOptions {
+    fn default() -> BuildOptions {
+        BuildOptions {
+            min_rows_for_approximate: MIN_ROWS_FOR_APPROXIMATE_INDEX,
+        }
+    }
+}
 
 /// Read access to a segment's vectors: row offset -> vector (None for a NULL vector).
 ///
@@ -68,21 +136,43 @@ pub trait SegmentIndex: Send + Sync {
     /// What the index was built for, as recorded in its file.
     fn spec(&self) -> &SegmentIndexSpec;
 
-    /// The k nearest vectors to `query` among offsets for which `accept(offset)` is true,
-    /// nearest first, as (offset, distance).
-    /// Must return min(k, number of accepted non-NULL vectors) results: a filter must never
-    /// make it return fewer.
-    ///
-    /// Distances are the ORDER BY keys of the spec's metric ([`crate::distance::distance`]);
-    /// ties are broken by offset and NaN distances come last. A query whose length is not
-    /// `spec().dim` yields no rows; use [`SegmentIndex::try_search`] to get an error instead.
-    fn search(&self, query: &[f32], k: usize, accept: &dyn Fn(u32) -> bool) -> Vec<(u32, f32)>;
+    /// How the rows are organised (flat, HNSW graph, IVF lists), for EXPLAIN and tests.
+    fn structure(&self) -> Structure;
 
-    /// [`SegmentIndex::search`] that rejects a query of the wrong dimension.
-    fn try_search(
+    /// The k nearest vectors to `query` among offsets for which `accept(offset)` is true,
+    /// nearest first, as (offset, distance), searched with `params`.
+    ///
+    /// Returns exactly min(k, number of accepted non-NULL vectors) results, whatever the
+    /// filter's selectivity and the parameters: a filter never makes it return fewer. The
+    /// rows are the exact k nearest for a flat index and approximately so (recall below 1)
+    /// for HNSW and IVF, as in pgvector.
+    ///
+    /// Distances are the ORDER BY keys of the spec's metric ([`crate::distance::distance`],
+    /// bit for bit); results are sorted by them, ties broken by offset, NaN distances last. A
+    /// query whose length is not `spec().dim` yields no rows; use
+    /// [`SegmentIndex::try_search_with`] to get an error instead.
+    ///
+    /// `accept` may be called more than once for an offset, in any order, on the calling
+    /// thread only.
+    fn search_with(
         &self,
         query: &[f32],
         k: usize,
+        params: SearchParams,
+        accept: &dyn Fn(u32) -> bool,
+    ) -> Vec<(u32, f32)>;
+
+    /// [`SegmentIndex::search_with`] with the default [`SearchParams`] (pgvector's defaults).
+    fn search(&self, query: &[f32], k: usize, accept: &dyn Fn(u32) -> bool) -> Vec<(u32, f32)> {
+        self.search_with(query, k, SearchParams::default(), accept)
+    }
+
+    /// [`SegmentIndex::search_with`] that rejects a query of the wrong dimension.
+    fn try_search_with(
+        &self,
+        query: &[f32],
+        k: usize,
+        params: SearchParams,
         accept: &dyn Fn(u32) -> bool,
     ) -> Result<Vec<(u32, f32)>, IndexError> {
         let expected = self.spec().dim;
@@ -92,12 +182,22 @@ pub trait SegmentIndex: Send + Sync {
                 actual: query.len(),
             });
         }
-        Ok(self.search(query, k, accept))
+        Ok(self.search_with(query, k, params, accept))
+    }
+
+    /// [`SegmentIndex::search`] that rejects a query of the wrong dimension.
+    fn try_search(
+        &self,
+        query: &[f32],
+        k: usize,
+        accept: &dyn Fn(u32) -> bool,
+    ) -> Result<Vec<(u32, f32)>, IndexError> {
+        self.try_search_with(query, k, SearchParams::default(), accept)
     }
 }
 
 /// Build the index for all vectors of `store` and write it to `path` atomically (write
-/// `path.tmp`, fsync, rename, fsync dir).
+/// `path.tmp`, fsync, rename, fsync dir), with the default [`BuildOptions`].
 ///
 /// Fails with [`IndexError::InvalidSpec`] before touching the disk if the spec is invalid
 /// (see [`SegmentIndexSpec::validate`]), if the store's dimension differs from the spec's, or
@@ -107,6 +207,20 @@ pub fn build_segment_index(
     spec: &SegmentIndexSpec,
     store: &dyn VectorStore,
     path: &Path,
+) -> Result<(), IndexError> {
+    build_segment_index_with(spec, store, path, &BuildOptions::default())
+}
+
+/// [`build_segment_index`] with explicit [`BuildOptions`].
+///
+/// The structure follows the method: HNSW for `hnsw`, IVF lists for `ivfflat`, flat when the
+/// segment has fewer than `options.min_rows_for_approximate` non-NULL vectors. Building runs
+/// on the current rayon pool; the result does not depend on the number of threads.
+pub fn build_segment_index_with(
+    spec: &SegmentIndexSpec,
+    store: &dyn VectorStore,
+    path: &Path,
+    options: &BuildOptions,
 ) -> Result<(), IndexError> {
     spec.validate()?;
     if store.dim() != spec.dim {
@@ -122,14 +236,22 @@ pub fn build_segment_index(
             store.len()
         )));
     }
-    flat::write_flat_index(spec, store, path)
+    let rows = format::classify_rows(spec, store)?;
+    if rows.indexed.is_empty() || rows.indexed.len() < options.min_rows_for_approximate {
+        return flat::write_flat_index(spec, store, path);
+    }
+    match spec.method {
+        IndexMethod::Hnsw => hnsw::write_hnsw_index(spec, store, &rows, path),
+        IndexMethod::IvfFlat => ivf::write_ivf_index(spec, store, &rows, path),
+    }
 }
 
 /// Open (memory-map) an index file written by build_segment_index, searching over `store`.
 ///
 /// Errors name `path`: [`IndexError::Io`] if it cannot be read, [`IndexError::Corrupt`] for a
-/// bad magic, checksum or length, [`IndexError::UnsupportedVersion`] for a newer format, and
-/// [`IndexError::StoreMismatch`] when `store` is not the segment the index was built from.
+/// bad magic, checksum, length or structure, [`IndexError::UnsupportedVersion`] for a newer
+/// format, and [`IndexError::StoreMismatch`] when `store` is not the segment the index was
+/// built from.
 pub fn open_segment_index(
     path: &Path,
     store: Arc<dyn VectorStore>,
@@ -142,6 +264,12 @@ pub fn open_segment_index(
     let (header, body_start) = FileHeader::decode(path, &mapping)?;
     match header.structure {
         Structure::Flat => Ok(Box::new(FlatIndex::open(
+            path, header, body_start, mapping, store,
+        )?)),
+        Structure::Hnsw => Ok(Box::new(HnswIndex::open(
+            path, header, body_start, mapping, store,
+        )?)),
+        Structure::IvfFlat => Ok(Box::new(IvfFlatIndex::open(
             path, header, body_start, mapping, store,
         )?)),
     }

@@ -2,7 +2,7 @@
 //! the checks pgvector applies to it.
 //!
 //! Validation happens here, at build time, so that every index file on disk records a spec
-//! that the (later) HNSW and IVF implementations can trust: known option names only, each at
+//! that the HNSW and IVF builders and readers can trust: known option names only, each at
 //! most once, values parsed and within pgvector's bounds, a metric the method supports and a
 //! dimension between 1 and [`MAX_VECTOR_DIMENSIONS`]. Option names are compared as given; the
 //! SQL layer lower-cases them like PostgreSQL does for reloptions.

@@ -4,6 +4,8 @@
 //! Sync, which commits the implicit transaction and answers ReadyForQuery. After an error the
 //! connection discards messages until Sync (see `Connection::handle`).
 
+use std::sync::Arc;
+
 use sql::engine::Outcome;
 use sql::error::code;
 use sql::{SqlError, SqlType};
@@ -14,6 +16,7 @@ use super::{
     described_type, field_descriptions, format_code, guarded, with_row_count, ConnError,
     Connection, Portal, PortalState, PreparedStatement,
 };
+use crate::copy::fields::FieldInput;
 use crate::types::binary as wire_binary;
 use crate::wire::body::utf8;
 
@@ -95,7 +98,9 @@ impl Connection {
             1 => {
                 let statement = statements.pop().expect("one statement");
                 let session = &mut self.session;
-                Some(guarded(|| session.prepare(statement, &param_types))?)
+                Some(Arc::new(guarded(|| {
+                    session.prepare(statement, &param_types)
+                })?))
             }
             _ => {
                 return Err(SqlError::new(
@@ -139,9 +144,9 @@ impl Connection {
             )
         })?;
         let prepared = statement.prepared.clone();
-        let param_types: Vec<SqlType> = match &prepared {
-            Some(p) => p.param_types().to_vec(),
-            None => Vec::new(),
+        let param_types: &[SqlType] = match &prepared {
+            Some(p) => p.param_types(),
+            None => &[],
         };
         if !portal_name.is_empty() && self.portals.contains_key(&portal_name) {
             return Err(SqlError::new(
@@ -168,7 +173,7 @@ impl Connection {
             .into());
         }
         let mut values = Vec::with_capacity(params.len());
-        for (index, (param, sql_type)) in params.into_iter().zip(&param_types).enumerate() {
+        for (index, (param, sql_type)) in params.into_iter().zip(param_types).enumerate() {
             let format = check_format(format_code(param_formats, index))?;
             let Some(bytes) = param else {
                 values.push(Value::Null);
@@ -230,6 +235,9 @@ impl Connection {
     ) -> Result<Value, ConnError> {
         let session = &self.session;
         if format == 0 {
+            if let Some(value) = FieldInput::of(sql_type).direct(bytes) {
+                return Ok(value);
+            }
             let text = utf8(bytes)
                 .map_err(|e| ConnError::Sql(e, Some(parameter_context(portal, index, None))))?;
             return guarded(|| session.input_text(text, sql_type)).map_err(|e| {
@@ -285,13 +293,28 @@ impl Connection {
     }
 
     pub(super) fn execute(&mut self, name: &str, max_rows: i32) -> Result<(), ConnError> {
-        let portal = self.portals.get_mut(name).ok_or_else(|| {
-            SqlError::new(
+        // The portal is taken out of the map while it runs (two lookups per Execute).
+        let Some((key, mut portal)) = self.portals.remove_entry(name) else {
+            return Err(SqlError::new(
                 code::INVALID_CURSOR_NAME,
                 format!("portal \"{name}\" does not exist"),
             )
-        })?;
-        if let PortalState::Ready = portal.state {
+            .into());
+        };
+        let result = self.run_portal(&mut portal, name, max_rows);
+        self.portals.insert(key, portal);
+        result
+    }
+
+    fn run_portal(
+        &mut self,
+        portal: &mut Portal,
+        name: &str,
+        max_rows: i32,
+    ) -> Result<(), ConnError> {
+        // Whatever happens next, a portal that was ready has run.
+        let state = std::mem::replace(&mut portal.state, PortalState::Finished);
+        if let PortalState::Ready = state {
             let Some(prepared) = portal.prepared.clone() else {
                 portal.state = PortalState::Empty;
                 self.writer.empty_query_response()?;
@@ -299,109 +322,101 @@ impl Connection {
             };
             let params = std::mem::take(&mut portal.params);
             let session = &mut self.session;
-            let outcome = guarded(|| session.execute(&prepared, &params));
-            let portal = self.portals.get_mut(name).expect("portal still there");
-            // Whatever happens next, the portal has run.
-            portal.state = PortalState::Finished;
-            let outcome = outcome?;
+            let outcome = guarded(|| session.execute(&prepared, &params))?;
             self.send_notices()?;
             let tag = match outcome {
                 Outcome::Rows { columns, rows, tag } => {
-                    let portal = self.portals.get_mut(name).expect("portal still there");
-                    portal.state = PortalState::Rows {
+                    let state = PortalState::Rows {
                         columns,
                         rows: rows.into_iter(),
                         tag,
                         suspended: false,
                     };
-                    None
+                    return self.fetch(portal, name, state, max_rows);
                 }
-                Outcome::Command { tag } => Some(tag),
+                Outcome::Command { tag } => tag,
                 Outcome::Empty => {
                     self.writer.empty_query_response()?;
                     return Ok(());
                 }
-                Outcome::CopyIn(copy) => Some(self.copy_in(copy)?),
+                Outcome::CopyIn(copy) => self.copy_in(copy)?,
                 Outcome::CopyOut {
                     columns,
                     rows,
                     options,
-                } => Some(self.copy_out(&columns, &rows, &options)?),
+                } => self.copy_out(&columns, &rows, &options)?,
             };
-            if let Some(tag) = tag {
-                self.writer.command_complete(&tag)?;
-                return Ok(());
-            }
+            self.writer.command_complete(&tag)?;
+            return Ok(());
         }
-        self.fetch(name, max_rows)
+        self.fetch(portal, name, state, max_rows)
     }
 
-    /// Sends up to `max_rows` (all when ≤ 0) of an executed portal's remaining rows.
-    fn fetch(&mut self, name: &str, max_rows: i32) -> Result<(), ConnError> {
-        let portal = self.portals.get_mut(name).expect("portal exists");
-        let formats = portal.result_formats.clone();
-        let (columns, batch, exhausted, tag, was_suspended) = match &mut portal.state {
+    /// Sends up to `max_rows` (all when ≤ 0) of an executed portal's remaining rows; `state`
+    /// was taken out of the portal and goes back into it.
+    fn fetch(
+        &mut self,
+        portal: &mut Portal,
+        name: &str,
+        state: PortalState,
+        max_rows: i32,
+    ) -> Result<(), ConnError> {
+        let (columns, mut rows, tag, was_suspended) = match state {
             PortalState::Rows {
                 columns,
                 rows,
                 tag,
                 suspended,
-            } => {
-                let limit = if max_rows > 0 {
-                    max_rows as usize
-                } else {
-                    usize::MAX
-                };
-                let batch: Vec<_> = rows.by_ref().take(limit).collect();
-                let exhausted = rows.len() == 0;
-                let was_suspended = *suspended;
-                if !exhausted {
-                    *suspended = true;
-                }
-                (
-                    columns.clone(),
-                    batch,
-                    exhausted,
-                    tag.clone(),
-                    was_suspended,
-                )
-            }
-            PortalState::Exhausted { rerun_tag } => {
-                let tag = rerun_tag.clone();
-                self.writer.command_complete(&tag)?;
+            } => (columns, rows, tag, suspended),
+            PortalState::Exhausted { tag } => {
+                self.writer.command_complete(&with_row_count(&tag, 0))?;
+                portal.state = PortalState::Exhausted { tag };
                 return Ok(());
             }
             PortalState::Empty => {
                 self.writer.empty_query_response()?;
+                portal.state = PortalState::Empty;
                 return Ok(());
             }
-            PortalState::Finished => {
+            PortalState::Finished | PortalState::Ready => {
                 return Err(SqlError::new(
                     code::OBJECT_NOT_IN_PREREQUISITE_STATE,
                     format!("portal \"{name}\" cannot be run"),
                 )
                 .into())
             }
-            PortalState::Ready => unreachable!("executed above"),
         };
-        for row in &batch {
-            self.send_data_row(row, &columns, &formats)?;
+        let limit = if max_rows > 0 {
+            max_rows as usize
+        } else {
+            usize::MAX
+        };
+        let mut sent = 0;
+        while sent < limit {
+            let Some(row) = rows.next() else {
+                break;
+            };
+            self.send_data_row(&row, &columns, &portal.result_formats)?;
+            sent += 1;
         }
-        if !exhausted {
+        if rows.len() > 0 {
             self.writer.portal_suspended()?;
+            portal.state = PortalState::Rows {
+                columns,
+                rows,
+                tag,
+                suspended: true,
+            };
             return Ok(());
         }
         // A portal fetched in pieces reports the rows of the last piece, as PostgreSQL does.
         let tag = if was_suspended {
-            with_row_count(&tag, batch.len())
+            with_row_count(&tag, sent)
         } else {
             tag
         };
         self.writer.command_complete(&tag)?;
-        let portal = self.portals.get_mut(name).expect("portal exists");
-        portal.state = PortalState::Exhausted {
-            rerun_tag: with_row_count(&tag, 0),
-        };
+        portal.state = PortalState::Exhausted { tag };
         Ok(())
     }
 

@@ -17,6 +17,7 @@ mod simple;
 pub mod startup;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::net::TcpStream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -30,6 +31,7 @@ use storage::types::{Row, Value};
 use crate::registry::SlotGuard;
 use crate::server::Shared;
 use crate::types::binary as wire_binary;
+use crate::types::text as wire_text;
 use crate::wire::{
     decode_message, BackendWriter, FieldDescription, FrontendMessage, FrontendReader, ReadError,
     Severity,
@@ -80,6 +82,9 @@ pub fn guarded<T>(f: impl FnOnce() -> Result<T, SqlError>) -> Result<T, SqlError
     })
 }
 
+/// A message buffer past this capacity is released after its message.
+const MAX_KEPT_BODY_BYTES: usize = 1 << 20;
+
 /// The message every connection gets at shutdown.
 pub fn admin_shutdown() -> SqlError {
     SqlError::new(
@@ -88,9 +93,10 @@ pub fn admin_shutdown() -> SqlError {
     )
 }
 
-/// A statement prepared with Parse (`None` for an empty query string).
+/// A statement prepared with Parse (`None` for an empty query string), shared with the
+/// portals bound to it.
 struct PreparedStatement {
-    prepared: Option<Prepared>,
+    prepared: Option<Arc<Prepared>>,
     /// Parameter types as ParameterDescription reports them.
     param_type_oids: Vec<u32>,
 }
@@ -106,9 +112,9 @@ enum PortalState {
         tag: String,
         suspended: bool,
     },
-    /// A row-returning portal whose rows were all sent: running it again sends none and
-    /// completes with this tag (`SELECT 0`).
-    Exhausted { rerun_tag: String },
+    /// A row-returning portal whose rows were all sent, with the tag it completed with:
+    /// running it again sends no rows and completes with that tag's count at 0 (`SELECT 0`).
+    Exhausted { tag: String },
     /// A command that ran (or failed): it cannot run again.
     Finished,
     /// An empty query string.
@@ -126,11 +132,32 @@ fn with_row_count(tag: &str, count: usize) -> String {
 }
 
 struct Portal {
-    prepared: Option<Prepared>,
+    prepared: Option<Arc<Prepared>>,
     params: Vec<Value>,
     /// Result format codes as Bind sent them (none, one for all, or one per column).
     result_formats: Vec<i16>,
     state: PortalState,
+}
+
+/// Prepared statements or portals by name. Names are short and come from the connection's
+/// own client (which can only slow itself down), so a cheap hash (FxHash's) serves better
+/// than SipHash on the path of every Bind and Execute.
+type NameMap<T> = HashMap<String, T, BuildHasherDefault<NameHasher>>;
+
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
 }
 
 /// The format code of result column `index` given Bind's list.
@@ -179,8 +206,8 @@ pub struct Connection {
     guard: SlotGuard,
     shared: Arc<Shared>,
     session: Session,
-    statements: HashMap<String, PreparedStatement>,
-    portals: HashMap<String, Portal>,
+    statements: NameMap<PreparedStatement>,
+    portals: NameMap<Portal>,
     /// After an error in an extended-protocol message, everything up to Sync is discarded.
     skip_until_sync: bool,
 }
@@ -204,15 +231,20 @@ impl Connection {
     }
 
     fn message_loop(&mut self) -> Result<(), ConnError> {
+        // Every message is read into this buffer; a large one does not stay allocated.
+        let mut body = Vec::new();
         loop {
+            if body.capacity() > MAX_KEPT_BODY_BYTES {
+                body = Vec::new();
+            }
             if !self.reader.has_buffered() {
                 self.writer.flush()?;
                 if !self.guard.slot().enter_idle(self.guard.registry()) {
                     return Err(ConnError::Fatal(admin_shutdown()));
                 }
             }
-            let (tag, body) = match self.reader.read_message() {
-                Ok(message) => message,
+            let tag = match self.reader.read_message_into(&mut body) {
+                Ok(tag) => tag,
                 Err(ReadError::Closed) if self.guard.slot().is_closing() => {
                     return Err(ConnError::Fatal(admin_shutdown()))
                 }
@@ -221,14 +253,14 @@ impl Connection {
             if !self.guard.slot().leave_idle() {
                 return Err(ConnError::Fatal(admin_shutdown()));
             }
-            if let Flow::Terminate = self.handle(tag, body)? {
+            if let Flow::Terminate = self.handle(tag, &body)? {
                 return Ok(());
             }
         }
     }
 
     /// Handles one message; engine panics become errors of the message.
-    fn handle(&mut self, tag: u8, body: Vec<u8>) -> Result<Flow, ConnError> {
+    fn handle(&mut self, tag: u8, body: &[u8]) -> Result<Flow, ConnError> {
         let extended = matches!(tag, b'P' | b'B' | b'D' | b'E' | b'C' | b'H' | b'S');
         if self.skip_until_sync && tag != b'S' && tag != b'X' {
             return Ok(Flow::Continue);
@@ -259,7 +291,7 @@ impl Connection {
         }
     }
 
-    fn dispatch(&mut self, tag: u8, body: Vec<u8>) -> Result<Flow, ConnError> {
+    fn dispatch(&mut self, tag: u8, body: &[u8]) -> Result<Flow, ConnError> {
         let message = match decode_message(tag, body) {
             Ok(message) => message,
             // A CopyFail with a bad string outside COPY: ignored like any stray COPY message.
@@ -376,8 +408,13 @@ impl Connection {
                     return Err(error.into());
                 }
             } else {
-                let text = self.session.output_text(value, &column.sql_type);
-                self.writer.data_value(text.as_bytes());
+                let direct = self
+                    .writer
+                    .data_value_if(|out| wire_text::write_direct(value, &column.sql_type, out));
+                if !direct {
+                    let text = self.session.output_text(value, &column.sql_type);
+                    self.writer.data_value(text.as_bytes());
+                }
             }
         }
         self.writer.end_data_row()?;

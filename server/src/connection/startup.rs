@@ -213,8 +213,8 @@ fn establish(
         guard,
         shared,
         session,
-        statements: HashMap::new(),
-        portals: HashMap::new(),
+        statements: Default::default(),
+        portals: Default::default(),
         skip_until_sync: false,
     };
     let greeting = (|| -> Result<(), ConnError> {

@@ -14,10 +14,17 @@ fn decode_all(
 ) -> Result<Vec<RawRow>, CopyDataError> {
     let mut decoder = CopyDecoder::new(options, columns).unwrap();
     let mut rows = Vec::new();
+    let mut raw = RawRows::default();
     for chunk in chunks {
-        decoder.feed(chunk, &mut rows)?;
+        raw.clear();
+        let fed = decoder.feed(chunk, &mut raw);
+        rows.extend(raw.iter().map(|r| r.to_owned_row()));
+        fed?;
     }
-    decoder.finish(&mut rows)?;
+    raw.clear();
+    let fed = decoder.finish(&mut raw);
+    rows.extend(raw.iter().map(|r| r.to_owned_row()));
+    fed?;
     Ok(rows)
 }
 

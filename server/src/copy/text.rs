@@ -30,25 +30,56 @@ pub fn is_end_marker(line: &[u8]) -> bool {
     line == b"\\."
 }
 
-/// Splits a line (without `\n` / `\r\n`) into raw fields (escapes still in place).
-pub fn split_raw_fields(line: &[u8], delimiter: u8) -> Vec<&[u8]> {
-    let mut fields = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < line.len() {
-        let byte = line[i];
-        if byte == b'\\' {
-            i += 2;
-            continue;
+/// The raw fields of a line (without `\n` / `\r\n`), escapes still in place, split on the
+/// delimiters that no backslash escapes.
+pub struct RawFields<'a> {
+    line: &'a [u8],
+    delimiter: u8,
+    /// Where the next field starts; past the end once the last field was returned.
+    start: usize,
+}
+
+impl<'a> RawFields<'a> {
+    pub fn new(line: &'a [u8], delimiter: u8) -> RawFields<'a> {
+        RawFields {
+            line,
+            delimiter,
+            start: 0,
         }
-        if byte == delimiter {
-            fields.push(&line[start..i]);
-            start = i + 1;
-        }
-        i += 1;
     }
-    fields.push(&line[start.min(line.len())..]);
-    fields
+}
+
+impl<'a> Iterator for RawFields<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let line = self.line;
+        if self.start > line.len() {
+            return None;
+        }
+        let start = self.start;
+        let mut i = start;
+        while i < line.len() {
+            let byte = line[i];
+            if byte == b'\\' {
+                i += 2;
+                continue;
+            }
+            if byte == self.delimiter {
+                self.start = i + 1;
+                return Some(&line[start..i]);
+            }
+            i += 1;
+        }
+        self.start = line.len() + 1;
+        Some(&line[start.min(line.len())..])
+    }
+}
+
+/// Splits a line into raw fields (see [`RawFields`]).
+#[cfg(test)]
+pub fn split_raw_fields(line: &[u8], delimiter: u8) -> Vec<&[u8]> {
+    RawFields::new(line, delimiter).collect()
 }
 
 fn hex_value(byte: u8) -> Option<u8> {
@@ -61,8 +92,19 @@ fn hex_value(byte: u8) -> Option<u8> {
 }
 
 /// Processes the backslash escapes of one raw field.
+#[cfg(test)]
 pub fn unescape(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len());
+    unescape_into(raw, &mut out);
+    out
+}
+
+/// Appends one raw field to `out` with its backslash escapes processed.
+pub fn unescape_into(raw: &[u8], out: &mut Vec<u8>) {
+    if !raw.contains(&b'\\') {
+        out.extend_from_slice(raw);
+        return;
+    }
     let mut i = 0;
     while i < raw.len() {
         let byte = raw[i];
@@ -108,7 +150,6 @@ pub fn unescape(raw: &[u8]) -> Vec<u8> {
             other => out.push(other),
         }
     }
-    out
 }
 
 /// Appends `value` escaped for the text format (PostgreSQL's `CopyAttributeOutText`).

@@ -1,10 +1,12 @@
 //! Wire encodings of values: the binary formats ([`binary`], with [`numeric`] and [`array`]
 //! in their own files). The text formats are the SQL layer's (`Session::input_text` /
-//! `output_text`); this module only adds what the wire needs beyond them.
+//! `output_text`); this module only adds what the wire needs beyond them, and writes the
+//! text of integers and text directly ([`text`]).
 
 pub mod array;
 pub mod binary;
 pub mod numeric;
+pub mod text;
 
 #[cfg(test)]
 use sql::{SqlError, SqlType};

@@ -254,6 +254,20 @@ impl<W: Write> BackendWriter<W> {
         Ok(())
     }
 
+    /// Writes one value produced in place by `encode` if it returns `true`; if it returns
+    /// `false` (having written nothing), nothing is written and `false` is returned.
+    pub fn data_value_if(&mut self, encode: impl FnOnce(&mut Vec<u8>) -> bool) -> bool {
+        let at = self.buffer.len();
+        self.buffer.extend_from_slice(&[0, 0, 0, 0]);
+        if !encode(&mut self.buffer) {
+            self.buffer.truncate(at);
+            return false;
+        }
+        let length = (self.buffer.len() - at - 4) as i32;
+        self.buffer[at..at + 4].copy_from_slice(&length.to_be_bytes());
+        true
+    }
+
     /// Abandons the message being built, if any (a value failed to encode, or a panic
     /// interrupted it), so that no partial message reaches the client.
     pub fn abandon_message(&mut self) {

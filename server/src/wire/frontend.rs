@@ -175,17 +175,26 @@ impl<R: Read> FrontendReader<R> {
 
     /// Reads `length` bytes, growing the result as data arrives.
     fn read_body(&mut self, length: usize) -> io::Result<Vec<u8>> {
+        let mut body = Vec::new();
+        self.read_body_into(length, &mut body)?;
+        Ok(body)
+    }
+
+    /// Appends `length` bytes to `body`, growing it as data arrives (never reserving more
+    /// than a chunk ahead of what was received).
+    fn read_body_into(&mut self, length: usize, body: &mut Vec<u8>) -> io::Result<()> {
         const CHUNK: usize = 1 << 20;
-        let mut body = Vec::with_capacity(length.min(CHUNK));
-        while body.len() < length {
+        let end = body.len() + length;
+        body.reserve(length.min(CHUNK));
+        while body.len() < end {
             if self.start == self.end {
                 self.fill()?;
             }
-            let n = (length - body.len()).min(self.end - self.start);
+            let n = (end - body.len()).min(self.end - self.start);
             body.extend_from_slice(&self.buffer[self.start..self.start + n]);
             self.start += n;
         }
-        Ok(body)
+        Ok(())
     }
 
     fn read_u32(&mut self) -> io::Result<u32> {
@@ -209,16 +218,35 @@ impl<R: Read> FrontendReader<R> {
 
     /// Reads one typed message: its type byte and body.
     pub fn read_message(&mut self) -> Result<(u8, Vec<u8>), ReadError> {
-        let mut tag = [0u8; 1];
-        self.read_exact(&mut tag)?;
-        let tag = tag[0];
+        let mut body = Vec::new();
+        let tag = self.read_message_into(&mut body)?;
+        Ok((tag, body))
+    }
+
+    /// Reads one typed message into `body` (cleared first, its capacity reused: the message
+    /// loop reads every message into one buffer); returns the type byte.
+    pub fn read_message_into(&mut self, body: &mut Vec<u8>) -> Result<u8, ReadError> {
+        let (tag, length) = if self.end - self.start >= 5 {
+            // The usual case: the header is in the buffer.
+            let header = &self.buffer[self.start..self.start + 5];
+            let length = u32::from_be_bytes([header[1], header[2], header[3], header[4]]);
+            self.start += 5;
+            (header[0], Some(length as usize))
+        } else {
+            let mut tag = [0u8; 1];
+            self.read_exact(&mut tag)?;
+            (tag[0], None)
+        };
         let Some(limit) = body_limit(tag) else {
             return Err(ReadError::Fatal(SqlError::new(
                 code::PROTOCOL_VIOLATION,
                 format!("invalid frontend message type {tag}"),
             )));
         };
-        let length = self.read_u32()? as usize;
+        let length = match length {
+            Some(length) => length,
+            None => self.read_u32()? as usize,
+        };
         if length < 4 {
             return Err(ReadError::Fatal(SqlError::new(
                 code::PROTOCOL_VIOLATION,
@@ -237,7 +265,9 @@ impl<R: Read> FrontendReader<R> {
             };
             return Err(ReadError::Fatal(error));
         }
-        Ok((tag, self.read_body(body_length)?))
+        body.clear();
+        self.read_body_into(body_length, body)?;
+        Ok(tag)
     }
 }
 
@@ -292,14 +322,14 @@ pub fn decode_startup(body: &[u8]) -> Result<StartupPacket, SqlError> {
 }
 
 /// Decodes a framed message body by its type byte.
-pub fn decode_message(tag: u8, body: Vec<u8>) -> Result<FrontendMessage, SqlError> {
+pub fn decode_message(tag: u8, body: &[u8]) -> Result<FrontendMessage, SqlError> {
     if tag == b'd' {
-        return Ok(FrontendMessage::CopyData(body));
+        return Ok(FrontendMessage::CopyData(body.to_vec()));
     }
     if tag == b'p' {
-        return Ok(FrontendMessage::Authentication(body));
+        return Ok(FrontendMessage::Authentication(body.to_vec()));
     }
-    let mut reader = Body::new(&body);
+    let mut reader = Body::new(body);
     let message = match tag {
         b'Q' => FrontendMessage::Query(reader.cstr()?.to_string()),
         b'P' => {
@@ -513,7 +543,7 @@ mod tests {
         let mut reader = FrontendReader::new(&raw[..]);
         let (tag, body) = reader.read_message().unwrap();
         assert_eq!(
-            decode_message(tag, body).unwrap(),
+            decode_message(tag, &body).unwrap(),
             FrontendMessage::Parse {
                 name: "s1".into(),
                 query: "SELECT $1".into(),
@@ -522,7 +552,7 @@ mod tests {
         );
         let (tag, body) = reader.read_message().unwrap();
         assert_eq!(
-            decode_message(tag, body).unwrap(),
+            decode_message(tag, &body).unwrap(),
             FrontendMessage::Bind {
                 portal: String::new(),
                 statement: "s1".into(),
@@ -533,28 +563,26 @@ mod tests {
         );
         let (tag, body) = reader.read_message().unwrap();
         assert_eq!(
-            decode_message(tag, body).unwrap(),
+            decode_message(tag, &body).unwrap(),
             FrontendMessage::Execute {
                 portal: String::new(),
                 max_rows: 10
             }
         );
         let (tag, body) = reader.read_message().unwrap();
-        assert_eq!(decode_message(tag, body).unwrap(), FrontendMessage::Sync);
+        assert_eq!(decode_message(tag, &body).unwrap(), FrontendMessage::Sync);
         // A parameter longer than the message is an error, not an overread.
         bind[10] = 0x7f;
-        assert_eq!(decode_message(b'B', bind).unwrap_err().code, "08P01");
+        assert_eq!(decode_message(b'B', &bind).unwrap_err().code, "08P01");
     }
 
     #[test]
     fn trailing_garbage_and_bad_subtypes_are_errors() {
-        assert!(decode_message(b'S', vec![1]).is_err());
-        assert!(decode_message(b'D', b"Xname\0".to_vec()).is_err());
-        assert!(decode_message(b'Q', b"SELECT 1".to_vec()).is_err());
+        assert!(decode_message(b'S', &[1]).is_err());
+        assert!(decode_message(b'D', b"Xname\0").is_err());
+        assert!(decode_message(b'Q', b"SELECT 1").is_err());
         assert_eq!(
-            decode_message(b'Q', b"SELECT '\xff'\0".to_vec())
-                .unwrap_err()
-                .code,
+            decode_message(b'Q', b"SELECT '\xff'\0").unwrap_err().code,
             "22021"
         );
     }

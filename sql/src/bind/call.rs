@@ -12,7 +12,7 @@ use storage::types::Value;
 use super::expr::{ExprContext, Typed};
 use super::{ident_name, object_name_parts, Binder, Scope};
 use crate::error::{code, SqlError, SqlResult};
-use crate::func::aggregate::is_aggregate;
+use crate::func::aggregate::{is_aggregate, is_ordered_set};
 use crate::func::common_type;
 use crate::pgtype::SqlType;
 use crate::plan::{Expr, SessionFn, SubqueryKind};
@@ -135,6 +135,34 @@ impl Binder<'_> {
             }
             return Err(SqlError::unsupported("a subquery as function argument"));
         }
+        // `f(t.*)`: the whole row of `t`, as `f(t)`.
+        if let FunctionArguments::List(list) = &f.args {
+            if list.args.iter().any(|a| {
+                matches!(
+                    a,
+                    FunctionArg::Unnamed(FunctionArgExpr::QualifiedWildcard(_))
+                )
+            }) {
+                let mut whole_rows = f.clone();
+                if let FunctionArguments::List(list) = &mut whole_rows.args {
+                    for a in &mut list.args {
+                        if let FunctionArg::Unnamed(FunctionArgExpr::QualifiedWildcard(name)) = a {
+                            let mut idents: Vec<ast::Ident> = name
+                                .0
+                                .iter()
+                                .filter_map(|p| p.as_ident().cloned())
+                                .collect();
+                            let row = match idents.len() {
+                                1 => ast::Expr::Identifier(idents.remove(0)),
+                                _ => ast::Expr::CompoundIdentifier(idents),
+                            };
+                            *a = FunctionArg::Unnamed(FunctionArgExpr::Expr(row));
+                        }
+                    }
+                }
+                return self.function(&whole_rows, scope, cx);
+            }
+        }
         if name == "make_interval" {
             if let Some(typed) = self.make_interval_named(f, scope, cx)? {
                 return Ok(typed);
@@ -155,7 +183,30 @@ impl Binder<'_> {
         if let Some(fe) = &f.filter {
             filter = Some(fe.as_ref());
         }
+        if !f.within_group.is_empty() || is_ordered_set(&name) {
+            if distinct {
+                return Err(SqlError::syntax("cannot use DISTINCT with WITHIN GROUP"));
+            }
+            if !order_by.is_empty() {
+                return Err(SqlError::syntax(
+                    "cannot use multiple ORDER BY clauses with WITHIN GROUP",
+                ));
+            }
+            return self.ordered_set_call(&name, f, &args, filter, scope, cx);
+        }
         if f.over.is_some() {
+            if distinct {
+                return Err(SqlError::new(
+                    code::FEATURE_NOT_SUPPORTED,
+                    "DISTINCT is not implemented for window functions",
+                ));
+            }
+            if !order_by.is_empty() {
+                return Err(SqlError::new(
+                    code::FEATURE_NOT_SUPPORTED,
+                    "aggregate ORDER BY is not implemented for window functions",
+                ));
+            }
             return self.window_call(&name, f, &args, star, filter, scope, cx);
         }
         if is_aggregate(&name) {
@@ -190,7 +241,13 @@ impl Binder<'_> {
             let mut args = Vec::new();
             for (e, (field, t)) in fields.iter().zip(types.iter()) {
                 args.push(Expr::Const(Value::Text(field.clone())));
-                args.push(self.call("to_json", vec![(e.clone(), t.clone())])?.0);
+                // An untyped literal column of a subquery is text, as PostgreSQL resolves it.
+                let t = if *t == SqlType::Unknown {
+                    SqlType::Text
+                } else {
+                    t.clone()
+                };
+                args.push(self.call("to_json", vec![(e.clone(), t)])?.0);
             }
             return Ok((
                 Expr::Call {

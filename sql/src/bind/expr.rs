@@ -67,6 +67,7 @@ fn operator_name(op: &BinaryOperator) -> String {
         BinaryOperator::PGCustomBinaryOperator(parts) => parts.last().cloned().unwrap_or_default(),
         BinaryOperator::Spaceship => "<=>".into(),
         BinaryOperator::LtDashGt => "<->".into(),
+        BinaryOperator::Custom(s) if s == crate::parse::L1_DISTANCE_MARKER => "<+>".into(),
         BinaryOperator::Custom(s) => s.clone(),
         other => other.to_string(),
     }
@@ -188,6 +189,14 @@ impl Binder<'_> {
                 ..
             } => {
                 let target = sql_type(data_type)?;
+                // `ARRAY[]::int[]`: the cast gives the empty array its type.
+                if let (ast::Expr::Array(array), SqlType::Array(_)) = (expr.as_ref(), &target) {
+                    if array.elem.is_empty() {
+                        let empty =
+                            Value::Array(Box::new(storage::types::Array::from_list(vec![])));
+                        return Ok((Expr::Const(empty), target));
+                    }
+                }
                 let (inner, from) = self.bind_expr(expr, scope, cx)?;
                 if matches!(kind, CastKind::TryCast | CastKind::SafeCast) {
                     return Err(SqlError::unsupported("TRY_CAST"));
@@ -212,6 +221,7 @@ impl Binder<'_> {
                     };
                     Ok((combined, SqlType::Bool))
                 }
+                BinaryOperator::Overlaps => self.overlaps(left, right, scope, cx),
                 _ => {
                     let l = self.bind_expr(left, scope, cx)?;
                     let r = self.bind_expr(right, scope, cx)?;
@@ -340,6 +350,15 @@ impl Binder<'_> {
                         let mut alternatives = Vec::with_capacity(list.len());
                         for item in list {
                             let right = self.bind_expr(item, scope, cx)?;
+                            // `(a, b) IN ((1, 2), (3, 4))`: row comparisons.
+                            if let (Expr::Row(a), Expr::Row(b)) = (&left.0, &right.0) {
+                                if a.len() == b.len() && !a.is_empty() {
+                                    let (a, b) = (a.clone(), b.clone());
+                                    let eq = self.row_comparison("=", &left.1, a, &right.1, b)?;
+                                    alternatives.push(eq.0);
+                                    continue;
+                                }
+                            }
                             alternatives.push(self.operator("=", Some(left.clone()), right)?.0);
                         }
                         if alternatives.len() == 1 {
@@ -372,19 +391,7 @@ impl Binder<'_> {
                 negated,
                 low,
                 high,
-            } => {
-                let x = self.bind_expr(expr, scope, cx)?;
-                let lo = self.bind_expr(low, scope, cx)?;
-                let hi = self.bind_expr(high, scope, cx)?;
-                let a = self.operator(">=", Some(x.clone()), lo)?.0;
-                let b = self.operator("<=", Some(x), hi)?.0;
-                let both = Expr::And(vec![a, b]);
-                if *negated {
-                    Ok((Expr::Not(both.boxed()), SqlType::Bool))
-                } else {
-                    Ok((both, SqlType::Bool))
-                }
-            }
+            } => self.between(expr, low, high, *negated, scope, cx),
             E::Like {
                 negated,
                 any,

@@ -8,6 +8,7 @@
 //! `grouping` what follows an aggregation; `types` reads type names.
 
 mod call;
+mod column_names;
 pub mod expr;
 mod from;
 mod grouping;

@@ -15,7 +15,7 @@ use super::{ident_name, Binder, CteBinding, Scope, ScopeColumn};
 use crate::error::{code, SqlError, SqlResult};
 use crate::func::common_type;
 use crate::pgtype::SqlType;
-use crate::plan::{Expr, OutputColumn, Plan, SetOpKind};
+use crate::plan::{Expr, OutputColumn, Plan, SetOpKind, SortKey, WindowCall, WindowFn, WindowFunc};
 
 impl Binder<'_> {
     /// Binds a query (any body, WITH, ORDER BY, LIMIT).
@@ -49,16 +49,21 @@ impl Binder<'_> {
             },
             None => Vec::new(),
         };
-        let (limit, offset) = self.limit_offset(q)?;
+        let row_limit = self.limit_offset(q)?;
         if !q.locks.is_empty() {
             // FOR UPDATE / FOR SHARE: one writer commits at a time, so row locks add nothing.
         }
         let (plan, columns) = match q.body.as_ref() {
-            SetExpr::Select(select) => self.bind_select(select, &order_by, limit, offset)?,
+            SetExpr::Select(select) => self.bind_select(select, &order_by, row_limit)?,
             other => {
                 let (plan, columns) = self.bind_set_expr(other)?;
                 let plan = self.order_outputs(plan, &columns, &order_by)?;
-                (apply_limit(plan, limit, offset), columns)
+                let keys = match &plan {
+                    Plan::Sort { keys, .. } => keys.clone(),
+                    _ => Vec::new(),
+                };
+                let width = columns.len();
+                (apply_row_limit(plan, row_limit, &keys, width)?, columns)
             }
         };
         let plan = if cte_plans.is_empty() {
@@ -72,7 +77,7 @@ impl Binder<'_> {
         Ok((plan, columns))
     }
 
-    fn limit_offset(&mut self, q: &ast::Query) -> SqlResult<(Option<Expr>, Option<Expr>)> {
+    fn limit_offset(&mut self, q: &ast::Query) -> SqlResult<RowLimit> {
         let scope = Scope::default();
         let bind = |this: &mut Self, e: &ast::Expr, what: &str| -> SqlResult<Expr> {
             let mut cx = ExprContext::plain(if what == "LIMIT" { "LIMIT" } else { "OFFSET" });
@@ -106,10 +111,9 @@ impl Binder<'_> {
             }
             None => {}
         }
+        let mut with_ties = false;
         if let Some(fetch) = &q.fetch {
-            if fetch.with_ties {
-                return Err(SqlError::unsupported("FETCH ... WITH TIES"));
-            }
+            with_ties = fetch.with_ties;
             if fetch.percent {
                 return Err(SqlError::unsupported("FETCH ... PERCENT"));
             }
@@ -119,7 +123,11 @@ impl Binder<'_> {
                 limit = Some(Expr::Const(Value::Int8(1)));
             }
         }
-        Ok((limit, offset))
+        Ok(RowLimit {
+            limit,
+            offset,
+            with_ties,
+        })
     }
 
     fn recursive_cte(
@@ -195,7 +203,7 @@ impl Binder<'_> {
     /// Binds a query body without its own ORDER BY.
     pub fn bind_set_expr(&mut self, body: &SetExpr) -> SqlResult<(Plan, Vec<OutputColumn>)> {
         match body {
-            SetExpr::Select(select) => self.bind_select(select, &[], None, None),
+            SetExpr::Select(select) => self.bind_select(select, &[], RowLimit::default()),
             SetExpr::Query(q) => self.bind_query(q),
             SetExpr::Values(values) => self.bind_values(values),
             SetExpr::SetOperation {
@@ -366,6 +374,128 @@ pub fn inline_user_function(
     args: &[Typed],
 ) -> SqlResult<Option<Typed>> {
     crate::ddl::functions::inline_call(binder, name, args)
+}
+
+/// A query's LIMIT / OFFSET / FETCH FIRST: the row count and offset (bigint expressions)
+/// and whether rows tied with the last one are kept (`FETCH ... WITH TIES`).
+#[derive(Default)]
+pub struct RowLimit {
+    pub limit: Option<Expr>,
+    pub offset: Option<Expr>,
+    pub with_ties: bool,
+}
+
+/// Applies a query's row limit above its (sorted, `width`-column) plan; `keys` are the
+/// ORDER BY keys, which `WITH TIES` needs.
+pub(super) fn apply_row_limit(
+    plan: Plan,
+    row_limit: RowLimit,
+    keys: &[SortKey],
+    width: usize,
+) -> SqlResult<Plan> {
+    let RowLimit {
+        limit,
+        offset,
+        with_ties,
+    } = row_limit;
+    if !with_ties {
+        return Ok(apply_limit(plan, limit, offset));
+    }
+    if keys.is_empty() {
+        return Err(SqlError::syntax(
+            "WITH TIES cannot be specified without ORDER BY clause",
+        ));
+    }
+    Ok(fetch_with_ties(plan, keys, width, limit, offset))
+}
+
+/// `OFFSET m FETCH FIRST n ROWS WITH TIES` over existing operators: the rows numbered
+/// (`row_number()`) past `m` whose `rank()` is at most `m + n` — the first `n` after the
+/// offset and every row tied with the last of them — then sorted again.
+fn fetch_with_ties(
+    plan: Plan,
+    keys: &[SortKey],
+    width: usize,
+    limit: Option<Expr>,
+    offset: Option<Expr>,
+) -> Plan {
+    // The window sorts by the keys itself; a sort right below it is redundant.
+    let input = match plan {
+        Plan::Sort { input, .. } => *input,
+        other => other,
+    };
+    let numbering = |f: WindowFn| WindowCall {
+        func: WindowFunc::Builtin(f),
+        args: Vec::new(),
+        partition_by: Vec::new(),
+        order_by: keys.to_vec(),
+        frame: None,
+        filter: None,
+    };
+    let windowed = Plan::Window {
+        input: Box::new(input),
+        calls: vec![numbering(WindowFn::RowNumber), numbering(WindowFn::Rank)],
+    };
+    let filtered = Plan::Filter {
+        input: Box::new(windowed),
+        predicate: Expr::Call {
+            name: "fetch_with_ties",
+            func: keep_with_ties,
+            args: vec![
+                Expr::Column(width),
+                Expr::Column(width + 1),
+                limit.unwrap_or(Expr::Const(Value::Null)),
+                offset.unwrap_or(Expr::Const(Value::Int8(0))),
+            ],
+            strict: false,
+        },
+    };
+    Plan::Sort {
+        input: Box::new(Plan::Project {
+            input: Box::new(filtered),
+            exprs: (0..width).map(Expr::Column).collect(),
+        }),
+        keys: keys.to_vec(),
+        limit: None,
+    }
+}
+
+/// Whether a row numbered `rn` with rank `rank` is within `FETCH FIRST count ROWS WITH TIES`
+/// after `offset` rows, with PostgreSQL's checks of the count and offset.
+fn keep_with_ties(_: &crate::func::FnCtx, a: &[Value]) -> SqlResult<Value> {
+    let int = |v: &Value| match v {
+        Value::Int8(x) => Some(*x),
+        Value::Int4(x) => Some(i64::from(*x)),
+        Value::Int2(x) => Some(i64::from(*x)),
+        _ => None,
+    };
+    let count = match a.get(2) {
+        Some(Value::Null) | None => {
+            return Err(SqlError::new(
+                code::INVALID_ROW_COUNT_IN_LIMIT_CLAUSE,
+                "row count cannot be null in FETCH FIRST ... WITH TIES clause",
+            ))
+        }
+        Some(v) => int(v).unwrap_or(0),
+    };
+    if count < 0 {
+        return Err(SqlError::new(
+            code::INVALID_ROW_COUNT_IN_LIMIT_CLAUSE,
+            "LIMIT must not be negative",
+        ));
+    }
+    let offset = a.get(3).and_then(int).unwrap_or(0);
+    if offset < 0 {
+        return Err(SqlError::new(
+            code::INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE,
+            "OFFSET must not be negative",
+        ));
+    }
+    let rn = a.first().and_then(int).unwrap_or(0);
+    let rank = a.get(1).and_then(int).unwrap_or(0);
+    Ok(Value::Bool(
+        count > 0 && rn > offset && rank <= offset.saturating_add(count),
+    ))
 }
 
 pub(super) fn apply_limit(plan: Plan, limit: Option<Expr>, offset: Option<Expr>) -> Plan {

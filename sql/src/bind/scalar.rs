@@ -8,7 +8,7 @@ use sqlparser::ast::{self, Value as AstValue};
 use storage::types::Value;
 
 use super::expr::{ExprContext, Typed};
-use super::{Binder, Scope};
+use super::{object_name_parts, Binder, Scope};
 use crate::error::{code, SqlError, SqlResult};
 use crate::func::registry::registry;
 use crate::func::{cast_allowed, common_type};
@@ -319,6 +319,10 @@ impl Binder<'_> {
         scope: &Scope,
     ) -> SqlResult<Expr> {
         let (plan, columns, correlated) = self.subquery(query, scope)?;
+        if let Expr::Row(fields) = &left.0 {
+            let fields = fields.clone();
+            return self.row_in_subquery(fields, &left.1, op, plan, columns, all, correlated);
+        }
         if columns.len() != 1 {
             return Err(SqlError::syntax("subquery has too many columns"));
         }
@@ -347,6 +351,89 @@ impl Binder<'_> {
             plan: Arc::new(plan),
             op: func,
             op_name: resolved.overload.name,
+            all,
+            correlated,
+            id,
+        })
+    }
+
+    /// `(a, b) [NOT] IN (SELECT x, y ...)` / `(a, b) = ANY | <> ALL (SELECT ...)`: each pair is
+    /// cast to its equality operator's types, the subquery's columns in a projection; the
+    /// comparison is on whole rows (op names `row=` / `row<>`, which evaluation and the
+    /// semi-join rewrite recognise).
+    #[allow(clippy::too_many_arguments)]
+    fn row_in_subquery(
+        &mut self,
+        fields: Vec<Expr>,
+        row_type: &SqlType,
+        op: &str,
+        plan: crate::plan::Plan,
+        columns: Vec<crate::plan::OutputColumn>,
+        all: bool,
+        correlated: bool,
+    ) -> SqlResult<Expr> {
+        if columns.len() > fields.len() {
+            return Err(SqlError::syntax("subquery has too many columns"));
+        }
+        if columns.len() < fields.len() {
+            return Err(SqlError::syntax("subquery has too few columns"));
+        }
+        let (func, op_name): (crate::func::ScalarFn, &'static str) = match op {
+            "=" => (crate::func::row_values_equal, "row="),
+            "<>" => (crate::func::row_values_not_equal, "row<>"),
+            other => {
+                return Err(SqlError::unsupported(format!(
+                    "row comparison with {other} ANY/ALL (subquery)"
+                )))
+            }
+        };
+        let field_types: Vec<SqlType> = match row_type {
+            SqlType::Composite(f) => f.iter().map(|(_, t)| t.clone()).collect(),
+            _ => vec![SqlType::Unknown; fields.len()],
+        };
+        let mut left = Vec::new();
+        let mut right = Vec::new();
+        let mut cast_needed = false;
+        for (i, ((e, lt), column)) in fields
+            .into_iter()
+            .zip(field_types)
+            .zip(columns.iter())
+            .enumerate()
+        {
+            let rt = column.sql_type.clone();
+            let resolved = registry().resolve_operator(op, Some(&lt), &rt)?;
+            // char(n) pairs compare as text without trailing blanks, as bpchar's = does.
+            let (lt_target, rt_target) = match (&resolved.arg_types[0], &resolved.arg_types[1]) {
+                (SqlType::Char(_), _) | (_, SqlType::Char(_)) => (SqlType::Text, SqlType::Text),
+                (a, b) => (a.clone(), b.clone()),
+            };
+            left.push(self.coerce(e, &lt, &lt_target)?);
+            if rt.same_type(&rt_target) {
+                right.push(Expr::Column(i));
+            } else {
+                cast_needed = true;
+                right.push(Expr::Cast {
+                    expr: Expr::Column(i).boxed(),
+                    from: rt,
+                    to: rt_target,
+                    explicit: false,
+                });
+            }
+        }
+        let plan = if cast_needed {
+            crate::plan::Plan::Project {
+                input: Box::new(plan),
+                exprs: right,
+            }
+        } else {
+            plan
+        };
+        let id = self.next_id();
+        Ok(Expr::InSubquery {
+            left: Expr::Row(left).boxed(),
+            plan: Arc::new(plan),
+            op: func,
+            op_name,
             all,
             correlated,
             id,
@@ -443,6 +530,98 @@ impl Binder<'_> {
     }
 
     /// `(a, b) op (c, d)`: pairwise equality, or PostgreSQL's lexicographic ordering.
+    /// `x [NOT] BETWEEN [SYMMETRIC] low AND high`, as PostgreSQL expands it: `x >= low AND
+    /// x <= high`, and with SYMMETRIC also the swapped bounds ORed in. SYMMETRIC arrives as
+    /// the parse step's marker call around the lower bound.
+    pub(super) fn between(
+        &mut self,
+        expr: &ast::Expr,
+        low: &ast::Expr,
+        high: &ast::Expr,
+        negated: bool,
+        scope: &Scope,
+        cx: &mut ExprContext,
+    ) -> SqlResult<Typed> {
+        let (low, symmetric) = match low {
+            ast::Expr::Function(f)
+                if object_name_parts(&f.name).last().map(String::as_str)
+                    == Some(crate::parse::BETWEEN_SYMMETRIC_MARKER) =>
+            {
+                match &f.args {
+                    ast::FunctionArguments::List(list) => match list.args.as_slice() {
+                        [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e))] => (e, true),
+                        _ => return Err(SqlError::syntax("syntax error at or near \"SYMMETRIC\"")),
+                    },
+                    _ => return Err(SqlError::syntax("syntax error at or near \"SYMMETRIC\"")),
+                }
+            }
+            other => (other, false),
+        };
+        let x = self.bind_expr(expr, scope, cx)?;
+        let lo = self.bind_expr(low, scope, cx)?;
+        let hi = self.bind_expr(high, scope, cx)?;
+        let a = self.operator(">=", Some(x.clone()), lo.clone())?.0;
+        let b = self.operator("<=", Some(x.clone()), hi.clone())?.0;
+        let mut result = Expr::And(vec![a, b]);
+        if symmetric {
+            let c = self.operator(">=", Some(x.clone()), hi)?.0;
+            let d = self.operator("<=", Some(x), lo)?.0;
+            result = Expr::Or(vec![result, Expr::And(vec![c, d])]);
+        }
+        if negated {
+            result = Expr::Not(result.boxed());
+        }
+        Ok((result, SqlType::Bool))
+    }
+
+    /// `(s1, e1) OVERLAPS (s2, e2)`: each side a two-element row whose second element may be
+    /// an interval (the period's length), as PostgreSQL's `overlaps` functions take them.
+    pub(super) fn overlaps(
+        &mut self,
+        left: &ast::Expr,
+        right: &ast::Expr,
+        scope: &Scope,
+        cx: &mut ExprContext,
+    ) -> SqlResult<Typed> {
+        let mut args = Vec::new();
+        for (side, e) in [("left", left), ("right", right)] {
+            let items: Vec<&ast::Expr> = match e {
+                ast::Expr::Tuple(items) => items.iter().collect(),
+                ast::Expr::Function(f)
+                    if object_name_parts(&f.name).last().map(String::as_str) == Some("row") =>
+                {
+                    match &f.args {
+                        ast::FunctionArguments::List(list) => list
+                            .args
+                            .iter()
+                            .filter_map(|a| match a {
+                                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e),
+                                _ => None,
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    }
+                }
+                _ => Vec::new(),
+            };
+            let [start, end] = items.as_slice() else {
+                return Err(SqlError::syntax(format!(
+                    "wrong number of parameters on {side} side of OVERLAPS expression"
+                )));
+            };
+            let start = self.bind_expr(start, scope, cx)?;
+            let end = self.bind_expr(end, scope, cx)?;
+            let end = if end.1 == SqlType::Interval {
+                self.operator("+", Some(start.clone()), end)?
+            } else {
+                end
+            };
+            args.push(start);
+            args.push(end);
+        }
+        self.call("overlaps", args)
+    }
+
     pub(super) fn row_comparison(
         &mut self,
         op: &str,

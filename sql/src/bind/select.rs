@@ -2,13 +2,14 @@
 //! set-returning functions at the top of its items), DISTINCT, ORDER BY and LIMIT of one
 //! SELECT, and the output names PostgreSQL gives unaliased select items.
 
-use sqlparser::ast::{self, FunctionArg, FunctionArgExpr, SelectItem, SetExpr};
+use sqlparser::ast::{self, FunctionArg, FunctionArgExpr, SelectItem};
 use storage::types::Value;
 
+use super::column_names::output_name;
 use super::expr::{sort_key, ExprContext};
 use super::from::{Bound, SrfCall};
 use super::grouping::{expr_eq, grouping_calls, regroup};
-use super::query::{apply_limit, ordinal};
+use super::query::{apply_row_limit, ordinal, RowLimit};
 use super::{ident_name, split_name, Binder, Scope};
 use crate::error::{code, SqlError, SqlResult};
 use crate::func::registry::registry;
@@ -21,8 +22,7 @@ impl Binder<'_> {
         &mut self,
         select: &ast::Select,
         order_by: &[ast::OrderByExpr],
-        limit: Option<Expr>,
-        offset: Option<Expr>,
+        row_limit: RowLimit,
     ) -> SqlResult<(Plan, Vec<OutputColumn>)> {
         if select.into.is_some() {
             return Err(SqlError::unsupported("SELECT INTO"));
@@ -45,7 +45,7 @@ impl Binder<'_> {
                 self.windows.push((ident_name(&definition.0), spec.clone()));
             }
         }
-        let result = self.bind_select_rest(select, order_by, limit, offset, plan, scope);
+        let result = self.bind_select_rest(select, order_by, row_limit, plan, scope);
         self.windows.truncate(saved_windows);
         result
     }
@@ -55,8 +55,7 @@ impl Binder<'_> {
         &mut self,
         select: &ast::Select,
         order_by: &[ast::OrderByExpr],
-        limit: Option<Expr>,
-        offset: Option<Expr>,
+        row_limit: RowLimit,
         mut plan: Plan,
         scope: Scope,
     ) -> SqlResult<(Plan, Vec<OutputColumn>)> {
@@ -67,7 +66,11 @@ impl Binder<'_> {
         // (item, call, field of a multi-column result).
         let mut srf_calls: Vec<SrfCall> = Vec::new();
         let mut srf_items: Vec<(usize, usize, Option<usize>)> = Vec::new();
+        // Per select item (of the written list): its position among `items` when it is a
+        // set-returning function call (GROUP BY may name it by position or alias).
+        let mut srf_positions: Vec<Option<usize>> = Vec::new();
         for item in &select.projection {
+            srf_positions.push(None);
             match item {
                 SelectItem::Wildcard(_) => {
                     let visible: Vec<usize> = (0..scope.columns.len())
@@ -128,6 +131,9 @@ impl Binder<'_> {
                             None => (SqlType::Composite(columns.clone()), call.0.to_string()),
                         };
                         let out_name = alias.unwrap_or(default_name);
+                        if let Some(last) = srf_positions.last_mut() {
+                            *last = Some(items.len());
+                        }
                         srf_items.push((items.len(), srf_calls.len(), field));
                         items.push((out_name, Expr::Const(Value::Null), t, 0, 0));
                         srf_calls.push(call);
@@ -196,6 +202,10 @@ impl Binder<'_> {
                 };
             }
         }
+        let srf_by_item: Vec<Option<Expr>> = srf_positions
+            .iter()
+            .map(|p| p.map(|i| items[i].1.clone()))
+            .collect();
         // HAVING
         let having = match &select.having {
             Some(h) => {
@@ -319,7 +329,7 @@ impl Binder<'_> {
                     for list in lists {
                         let mut set = Vec::new();
                         for e in list {
-                            let b = self.group_expr(e, &select.projection, &scope)?;
+                            let b = self.group_expr(e, &select.projection, &srf_by_item, &scope)?;
                             let i = match groups.iter().position(|x| expr_eq(x, &b)) {
                                 Some(i) => i,
                                 None => {
@@ -358,7 +368,7 @@ impl Binder<'_> {
                     sets = Some(expanded);
                 }
                 _ => {
-                    let b = self.group_expr(g, &select.projection, &scope)?;
+                    let b = self.group_expr(g, &select.projection, &srf_by_item, &scope)?;
                     if !groups.iter().any(|x| expr_eq(x, &b)) {
                         groups.push(b);
                     }
@@ -395,8 +405,12 @@ impl Binder<'_> {
                 .into_iter()
                 .enumerate()
                 .map(|(i, e)| {
-                    if srf.contains(&i) {
-                        Ok(e)
+                    // A set-returning function's result is only usable when grouped by
+                    // (`GROUP BY 1`); PostgreSQL's evaluation after grouping is not done.
+                    if srf.contains(&i) && !groups.iter().any(|g| expr_eq(g, &e)) {
+                        Err(SqlError::unsupported(
+                            "a set-returning function in the select list of a grouped query, unless grouped by",
+                        ))
                     } else {
                         map(e, "SELECT")
                     }
@@ -537,6 +551,11 @@ impl Binder<'_> {
             }
             None => {}
         }
+        let tie_keys = if row_limit.with_ties {
+            keys.clone()
+        } else {
+            Vec::new()
+        };
         if !keys.is_empty() && !matches!(distinct, Some(Some(_))) {
             plan = Plan::Sort {
                 input: Box::new(plan),
@@ -544,7 +563,7 @@ impl Binder<'_> {
                 limit: None,
             };
         }
-        plan = apply_limit(plan, limit, offset);
+        plan = apply_row_limit(plan, row_limit, &tie_keys, total)?;
         if total > visible {
             plan = Plan::Project {
                 input: Box::new(plan),
@@ -555,10 +574,13 @@ impl Binder<'_> {
     }
 
     /// A GROUP BY item: an output ordinal, an output alias, or an expression over FROM.
+    /// `srf` holds, per select item, the column of a set-returning function's result when
+    /// the item is one (grouping by it groups the function's rows).
     fn group_expr(
         &mut self,
         e: &ast::Expr,
         projection: &[SelectItem],
+        srf: &[Option<Expr>],
         scope: &Scope,
     ) -> SqlResult<Expr> {
         let mut cx = ExprContext::plain("GROUP BY");
@@ -569,6 +591,9 @@ impl Binder<'_> {
                     format!("GROUP BY position {n} is not in select list"),
                 )
             })?;
+            if let Some(Some(column)) = srf.get(n - 1) {
+                return Ok(column.clone());
+            }
             return match item {
                 SelectItem::UnnamedExpr(x) | SelectItem::ExprWithAlias { expr: x, .. } => {
                     Ok(self.bind_expr(x, scope, &mut cx)?.0)
@@ -581,9 +606,12 @@ impl Binder<'_> {
             Err(err) if err.code == code::UNDEFINED_COLUMN => {
                 if let ast::Expr::Identifier(ident) = e {
                     let name = ident_name(ident);
-                    for item in projection {
+                    for (k, item) in projection.iter().enumerate() {
                         if let SelectItem::ExprWithAlias { expr, alias } = item {
                             if ident_name(alias) == name {
+                                if let Some(Some(column)) = srf.get(k) {
+                                    return Ok(column.clone());
+                                }
                                 return Ok(self.bind_expr(expr, scope, &mut cx)?.0);
                             }
                         }
@@ -608,7 +636,10 @@ impl Binder<'_> {
             .collect();
         let mut seen: Vec<(Option<String>, u32)> = Vec::new();
         for &i in &grouped {
-            let c = &scope.columns[i];
+            // Columns past the scope are set-returning function results.
+            let Some(c) = scope.columns.get(i) else {
+                continue;
+            };
             if c.table_oid == 0 || seen.contains(&(c.qualifier.clone(), c.table_oid)) {
                 continue;
             }
@@ -703,78 +734,6 @@ fn strip_filter(plan: &Plan) -> &Plan {
     match plan {
         Plan::Filter { input, .. } => strip_filter(input),
         other => other,
-    }
-}
-
-/// The output name PostgreSQL gives an unaliased select item (`FigureColname`).
-fn output_name(e: &ast::Expr) -> String {
-    figure_name(e)
-        .map(|(n, _)| n)
-        .unwrap_or_else(|| "?column?".into())
-}
-
-/// A name and its strength: 2 for column and function names, 1 for type names of casts,
-/// as PostgreSQL ranks them.
-fn figure_name(e: &ast::Expr) -> Option<(String, u8)> {
-    use ast::Expr as E;
-    let strong = |s: &str| Some((s.to_string(), 2));
-    match e {
-        E::Identifier(i) => Some((ident_name(i), 2)),
-        E::CompoundIdentifier(parts) => parts.last().map(|p| (ident_name(p), 2)),
-        E::Function(f) => super::object_name_parts(&f.name)
-            .last()
-            .map(|n| (n.clone(), 2)),
-        E::Cast {
-            expr, data_type, ..
-        } => match figure_name(expr) {
-            Some((n, 2)) => Some((n, 2)),
-            _ => super::types::sql_type(data_type)
-                .ok()
-                .map(|t| (cast_type_name(&t, data_type), 1)),
-        },
-        E::Nested(inner) => figure_name(inner),
-        E::Case { else_result, .. } => match else_result.as_deref().and_then(figure_name) {
-            Some((n, 2)) => Some((n, 2)),
-            _ => strong("case"),
-        },
-        E::Exists { .. } => strong("exists"),
-        E::Array(_) => strong("array"),
-        E::Subquery(q) => match q.body.as_ref() {
-            SetExpr::Select(s) => match s.projection.first() {
-                Some(SelectItem::UnnamedExpr(x)) => figure_name(x),
-                Some(SelectItem::ExprWithAlias { alias, .. }) => Some((ident_name(alias), 2)),
-                _ => None,
-            },
-            _ => None,
-        },
-        E::Extract { .. } => strong("extract"),
-        E::Substring { shorthand, .. } => strong(if *shorthand { "substr" } else { "substring" }),
-        E::Position { .. } => strong("position"),
-        E::Trim { trim_where, .. } => strong(match trim_where {
-            Some(ast::TrimWhereField::Leading) => "ltrim",
-            Some(ast::TrimWhereField::Trailing) => "rtrim",
-            _ => "btrim",
-        }),
-        E::Ceil { .. } => strong("ceil"),
-        E::Floor { .. } => strong("floor"),
-        E::Overlay { .. } => strong("overlay"),
-        E::TypedString(ts) => super::types::sql_type(&ts.data_type)
-            .ok()
-            .map(|t| (cast_type_name(&t, &ts.data_type), 1)),
-        E::Interval(_) => Some(("interval".into(), 1)),
-        E::CompoundFieldAccess { root, .. } => figure_name(root),
-        E::AtTimeZone { .. } => strong("timezone"),
-        E::Tuple(_) => strong("row"),
-        E::IsNull(_) | E::IsNotNull(_) | E::IsTrue(_) | E::IsFalse(_) => None,
-        _ => None,
-    }
-}
-
-/// The type name a cast contributes to a column name (`int4`, `varchar`, `bpchar`...).
-fn cast_type_name(t: &SqlType, _written: &ast::DataType) -> String {
-    match t {
-        SqlType::Array(e) => cast_type_name(e, _written),
-        other => other.internal_name(),
     }
 }
 

@@ -197,6 +197,9 @@ pub fn custom_type(name: &str, modifiers: &[TypeModifier]) -> SqlResult<SqlType>
         "uuid" => SqlType::Uuid,
         "json" => SqlType::Json,
         "jsonb" => SqlType::Jsonb,
+        // No jsonpath type yet: a path is its text, which the jsonb_path_* functions and
+        // the @? / @@ operators parse (and reject with PostgreSQL's errors).
+        "jsonpath" => SqlType::Text,
         "bytea" => SqlType::Bytea,
         "name" => SqlType::Name,
         "oid" => SqlType::Oid,

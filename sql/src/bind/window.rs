@@ -6,12 +6,14 @@ use sqlparser::ast;
 use storage::types::Value;
 
 use super::expr::{sort_key, ExprContext, Typed};
-use super::{ident_name, Binder, Scope};
+use super::{ident_name, object_name_parts, Binder, Scope};
 use crate::error::{code, SqlError, SqlResult};
-use crate::func::aggregate::{is_aggregate, resolve_aggregate};
+use crate::func::aggregate::{is_aggregate, is_ordered_set, resolve_aggregate};
 use crate::func::common_type;
 use crate::pgtype::SqlType;
-use crate::plan::{AggCall, Expr, Frame, FrameBound, FrameUnits, WindowCall, WindowFn, WindowFunc};
+use crate::plan::{
+    AggCall, Expr, Frame, FrameBound, FrameExclude, FrameUnits, WindowCall, WindowFn, WindowFunc,
+};
 
 impl Binder<'_> {
     #[allow(clippy::too_many_arguments)]
@@ -68,6 +70,18 @@ impl Binder<'_> {
             let (e, _) = self.bind_expr(&o.expr, scope, &mut ocx)?;
             keys.push(sort_key(e, &o.options));
         }
+        // PostgreSQL implements DISTINCT by sorting the arguments: without an ORDER BY the
+        // distinct values arrive in ascending order (NULLs last).
+        if distinct && keys.is_empty() {
+            keys = exprs
+                .iter()
+                .map(|e| crate::plan::SortKey {
+                    expr: e.clone(),
+                    descending: false,
+                    nulls_first: false,
+                })
+                .collect();
+        }
         let return_type = aggregate.return_type.clone();
         let call = AggCall {
             aggregate,
@@ -75,6 +89,109 @@ impl Binder<'_> {
             distinct,
             filter,
             order_by: keys,
+        };
+        let aggs = cx
+            .aggs
+            .as_mut()
+            .ok_or_else(|| SqlError::internal("no aggregate list"))?;
+        aggs.push((call, return_type.clone()));
+        Ok((Expr::AggRef(aggs.len() - 1), return_type))
+    }
+
+    /// An ordered-set aggregate, `percentile_cont(0.5) WITHIN GROUP (ORDER BY x)`: the direct
+    /// arguments, then the ordered ones, are the aggregate's arguments; the executor feeds
+    /// the rows sorted by the WITHIN GROUP keys.
+    pub(super) fn ordered_set_call(
+        &mut self,
+        name: &str,
+        f: &ast::Function,
+        direct: &[&ast::Expr],
+        filter: Option<&ast::Expr>,
+        scope: &Scope,
+        cx: &mut ExprContext,
+    ) -> SqlResult<Typed> {
+        let wrong = |m: String| SqlError::new(code::WRONG_OBJECT_TYPE, m);
+        // As in PostgreSQL, the function is looked up with the direct and the WITHIN GROUP
+        // arguments together first: a call that fits no signature is 42883.
+        if !is_ordered_set(name) || f.within_group.is_empty() {
+            let mut inner = ExprContext::plain("aggregate function calls");
+            let mut types = Vec::new();
+            for a in direct
+                .iter()
+                .copied()
+                .chain(f.within_group.iter().map(|o| &o.expr))
+            {
+                types.push(self.bind_expr(a, scope, &mut inner)?.1);
+            }
+            if is_aggregate(name) {
+                resolve_aggregate(name, &types)?;
+                return Err(wrong(if is_ordered_set(name) {
+                    format!("WITHIN GROUP is required for ordered-set aggregate {name}")
+                } else {
+                    format!(
+                        "{name} is not an ordered-set aggregate, so it cannot have WITHIN GROUP"
+                    )
+                }));
+            }
+            crate::func::registry().resolve(name, &types)?;
+            return Err(wrong(format!(
+                "WITHIN GROUP specified, but {name} is not an aggregate function"
+            )));
+        }
+        if f.over.is_some() {
+            return Err(wrong(format!(
+                "OVER is not supported for ordered-set aggregate {name}"
+            )));
+        }
+        if cx.aggs.is_none() {
+            return Err(SqlError::new(
+                code::GROUPING_ERROR,
+                format!("aggregate functions are not allowed in {}", cx.clause),
+            ));
+        }
+        let mut inner = ExprContext::plain("aggregate function calls");
+        let mut bound = Vec::new();
+        for a in direct {
+            bound.push(
+                self.bind_expr(a, scope, &mut inner)
+                    .map_err(nested_aggregate)?,
+            );
+        }
+        for o in &f.within_group {
+            bound.push(
+                self.bind_expr(&o.expr, scope, &mut inner)
+                    .map_err(nested_aggregate)?,
+            );
+        }
+        let types: Vec<SqlType> = bound.iter().map(|(_, t)| t.clone()).collect();
+        let aggregate = resolve_aggregate(name, &types)?
+            .ok_or_else(|| SqlError::internal("ordered-set aggregate without signatures"))?;
+
+        let mut exprs = Vec::new();
+        for ((e, t), target) in bound.into_iter().zip(aggregate.arg_types.iter()) {
+            exprs.push(self.coerce(e, &t, target)?);
+        }
+        let ordered_from = direct.len();
+        let order_by = f
+            .within_group
+            .iter()
+            .zip(exprs[ordered_from..].iter())
+            .map(|(o, e)| sort_key(e.clone(), &o.options))
+            .collect();
+        let filter = match filter {
+            Some(fe) => {
+                let mut fcx = ExprContext::plain("FILTER");
+                Some(self.bind_predicate(fe, scope, &mut fcx)?)
+            }
+            None => None,
+        };
+        let return_type = aggregate.return_type.clone();
+        let call = AggCall {
+            aggregate,
+            args: exprs,
+            distinct: false,
+            filter,
+            order_by,
         };
         let aggs = cx
             .aggs
@@ -136,14 +253,12 @@ impl Binder<'_> {
                 partition_by.push(self.bind_expr(p, scope, &mut inner)?.0);
             }
             let mut order_by = Vec::new();
+            let mut order_types = Vec::new();
             for o in &spec.order_by {
-                let (e, _) = self.bind_expr(&o.expr, scope, &mut inner)?;
+                let (e, t) = self.bind_expr(&o.expr, scope, &mut inner)?;
                 order_by.push(sort_key(e, &o.options));
+                order_types.push(t);
             }
-            let frame = match &spec.window_frame {
-                Some(frame) => Some(self.frame(frame, scope, &mut inner)?),
-                None => None,
-            };
             let filter = match filter {
                 Some(fe) => Some(self.bind_predicate(fe, scope, &mut inner)?),
                 None => None,
@@ -189,6 +304,11 @@ impl Binder<'_> {
                     let t = aggregate.return_type.clone();
                     (WindowFunc::Aggregate(aggregate), exprs, t)
                 }
+            };
+            // The frame after the function, whose lookup errors come first in PostgreSQL.
+            let frame = match &spec.window_frame {
+                Some(frame) => Some(self.frame(frame, &order_types, scope, &mut inner)?),
+                None => None,
             };
             let call = WindowCall {
                 func,
@@ -323,9 +443,12 @@ impl Binder<'_> {
         })
     }
 
+    /// A frame clause: units, bounds (offsets typed for the units and the ORDER BY key),
+    /// and the EXCLUDE clause that the parse step turned into a marker call on the last bound.
     fn frame(
         &mut self,
         frame: &ast::WindowFrame,
+        order_types: &[SqlType],
         scope: &Scope,
         cx: &mut ExprContext,
     ) -> SqlResult<Frame> {
@@ -334,16 +457,25 @@ impl Binder<'_> {
             ast::WindowFrameUnits::Range => FrameUnits::Range,
             ast::WindowFrameUnits::Groups => FrameUnits::Groups,
         };
+        let windowing = |m: &str| SqlError::new(code::WINDOWING_ERROR, m.to_string());
+        if units == FrameUnits::Groups && order_types.is_empty() {
+            return Err(windowing("GROUPS mode requires an ORDER BY clause"));
+        }
+        let mut exclude = FrameExclude::NoOthers;
         let mut bound = |b: &ast::WindowFrameBound, this: &mut Self| -> SqlResult<FrameBound> {
-            Ok(match b {
+            let (b, excluded) = decode_exclude(b)?;
+            if let Some(x) = excluded {
+                exclude = x;
+            }
+            Ok(match &b {
                 ast::WindowFrameBound::CurrentRow => FrameBound::CurrentRow,
                 ast::WindowFrameBound::Preceding(None) => FrameBound::UnboundedPreceding,
                 ast::WindowFrameBound::Following(None) => FrameBound::UnboundedFollowing,
                 ast::WindowFrameBound::Preceding(Some(e)) => {
-                    FrameBound::Preceding(this.bind_expr(e, scope, cx)?.0)
+                    FrameBound::Preceding(this.frame_offset(e, units, order_types, scope, cx)?)
                 }
                 ast::WindowFrameBound::Following(Some(e)) => {
-                    FrameBound::Following(this.bind_expr(e, scope, cx)?.0)
+                    FrameBound::Following(this.frame_offset(e, units, order_types, scope, cx)?)
                 }
             })
         };
@@ -352,8 +484,198 @@ impl Binder<'_> {
             Some(b) => bound(b, self)?,
             None => FrameBound::CurrentRow,
         };
-        Ok(Frame { units, start, end })
+        // PostgreSQL's grammar checks (gram.y, frame_extent).
+        match (&start, &end, frame.end_bound.is_some()) {
+            (FrameBound::UnboundedFollowing, _, _) => {
+                return Err(windowing("frame start cannot be UNBOUNDED FOLLOWING"))
+            }
+            (_, FrameBound::UnboundedPreceding, _) => {
+                return Err(windowing("frame end cannot be UNBOUNDED PRECEDING"))
+            }
+            (FrameBound::Following(_), FrameBound::CurrentRow, _) => {
+                return Err(windowing(
+                    "frame starting from following row cannot end with current row",
+                ))
+            }
+            (FrameBound::CurrentRow, FrameBound::Preceding(_), _) => {
+                return Err(windowing(
+                    "frame starting from current row cannot have preceding rows",
+                ))
+            }
+            (FrameBound::Following(_), FrameBound::Preceding(_), _) => {
+                return Err(windowing(
+                    "frame starting from following row cannot have preceding rows",
+                ))
+            }
+            _ => {}
+        }
+        Ok(Frame {
+            units,
+            start,
+            end,
+            exclude,
+        })
     }
+
+    /// A frame offset: `bigint` for ROWS and GROUPS; for RANGE, the type PostgreSQL's
+    /// `in_range` support functions take for the single ORDER BY key's type.
+    fn frame_offset(
+        &mut self,
+        e: &ast::Expr,
+        units: FrameUnits,
+        order_types: &[SqlType],
+        scope: &Scope,
+        cx: &mut ExprContext,
+    ) -> SqlResult<Expr> {
+        let mut ocx = ExprContext::plain(match units {
+            FrameUnits::Rows => "window ROWS",
+            FrameUnits::Range => "window RANGE",
+            FrameUnits::Groups => "window GROUPS",
+        });
+        let _ = cx;
+        // sqlparser reads a quoted bound (`'1.5' PRECEDING`) as an interval literal; for a
+        // key that is not a date/time it is an untyped literal, as PostgreSQL reads it.
+        let datetime_key = matches!(
+            order_types.first(),
+            Some(
+                SqlType::Date
+                    | SqlType::Time
+                    | SqlType::Timestamp
+                    | SqlType::Timestamptz
+                    | SqlType::Interval
+            )
+        );
+        let e = match e {
+            ast::Expr::Interval(iv)
+                if !datetime_key
+                    && iv.leading_field.is_none()
+                    && iv.last_field.is_none()
+                    && iv.fractional_seconds_precision.is_none()
+                    && matches!(iv.value.as_ref(), ast::Expr::Value(_)) =>
+            {
+                iv.value.as_ref()
+            }
+            other => other,
+        };
+        let typed = self.bind_expr(e, scope, &mut ocx)?;
+        let what = match units {
+            FrameUnits::Rows => "argument of ROWS",
+            FrameUnits::Groups => "argument of GROUPS",
+            FrameUnits::Range => "argument of RANGE",
+        };
+        // Offsets are evaluated once per partition: they may read outer queries, not the row.
+        let mut reads_row = false;
+        typed
+            .0
+            .walk(&mut |x| reads_row |= matches!(x, Expr::Column(_)));
+        if reads_row {
+            return Err(SqlError::new(
+                code::INVALID_COLUMN_REFERENCE,
+                format!("{what} must not contain variables"),
+            ));
+        }
+        if units != FrameUnits::Range {
+            return self.coerce_to(typed, &SqlType::Int8, what);
+        }
+        let [key] = order_types else {
+            return Err(SqlError::new(
+                code::WINDOWING_ERROR,
+                "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column",
+            ));
+        };
+        let offset_type = match key {
+            SqlType::Int2 | SqlType::Int4 | SqlType::Int8 => SqlType::Int8,
+            SqlType::Float4 | SqlType::Float8 => SqlType::Float8,
+            SqlType::Date
+            | SqlType::Time
+            | SqlType::Timestamp
+            | SqlType::Timestamptz
+            | SqlType::Interval => SqlType::Interval,
+            t if t.same_type(&crate::pgtype::NUMERIC) => crate::pgtype::NUMERIC,
+            other => {
+                return Err(SqlError::new(
+                    code::FEATURE_NOT_SUPPORTED,
+                    format!(
+                        "RANGE with offset PRECEDING/FOLLOWING is not supported for column type {}",
+                        other.display_name()
+                    ),
+                ))
+            }
+        };
+        let from = typed.1.clone();
+        if from != SqlType::Unknown
+            && !crate::func::cast_allowed(&from, &offset_type, crate::func::CastContext::Implicit)
+        {
+            return Err(SqlError::new(
+                code::FEATURE_NOT_SUPPORTED,
+                format!(
+                    "RANGE with offset PRECEDING/FOLLOWING is not supported for column type {} and offset type {}",
+                    key.display_name(),
+                    from.display_name()
+                ),
+            )
+            .with_hint("Cast the offset value to an appropriate type."));
+        }
+        self.coerce(typed.0, &from, &offset_type)
+    }
+}
+
+/// Splits the parse step's EXCLUDE marker (see [`crate::parse::FRAME_EXCLUDE_MARKER`]) off
+/// a frame bound: the bound as written and the exclusion, if the marker is there.
+fn decode_exclude(
+    b: &ast::WindowFrameBound,
+) -> SqlResult<(ast::WindowFrameBound, Option<FrameExclude>)> {
+    let (following, expr) = match b {
+        ast::WindowFrameBound::Preceding(Some(e)) => (false, e),
+        ast::WindowFrameBound::Following(Some(e)) => (true, e),
+        _ => return Ok((b.clone(), None)),
+    };
+    let ast::Expr::Function(f) = expr.as_ref() else {
+        return Ok((b.clone(), None));
+    };
+    if object_name_parts(&f.name).last().map(String::as_str)
+        != Some(crate::parse::FRAME_EXCLUDE_MARKER)
+    {
+        return Ok((b.clone(), None));
+    }
+    let args: Vec<&ast::Expr> = match &f.args {
+        ast::FunctionArguments::List(list) => list
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let text = |e: Option<&&ast::Expr>| -> String {
+        match e {
+            Some(ast::Expr::Value(v)) => match &v.value {
+                ast::Value::SingleQuotedString(s) => s.clone(),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        }
+    };
+    let exclude = match text(args.first()).as_str() {
+        "current row" => FrameExclude::CurrentRow,
+        "group" => FrameExclude::Group,
+        "ties" => FrameExclude::Ties,
+        "no others" => FrameExclude::NoOthers,
+        _ => return Err(SqlError::syntax("syntax error at or near \"EXCLUDE\"")),
+    };
+    let bound = match (text(args.get(1)).as_str(), args.get(2)) {
+        ("current row", _) => ast::WindowFrameBound::CurrentRow,
+        ("unbounded", _) if following => ast::WindowFrameBound::Following(None),
+        ("unbounded", _) => ast::WindowFrameBound::Preceding(None),
+        ("offset", Some(e)) if following => {
+            ast::WindowFrameBound::Following(Some(Box::new((*e).clone())))
+        }
+        ("offset", Some(e)) => ast::WindowFrameBound::Preceding(Some(Box::new((*e).clone()))),
+        _ => return Err(SqlError::syntax("syntax error at or near \"EXCLUDE\"")),
+    };
+    Ok((bound, Some(exclude)))
 }
 
 fn nested_aggregate(e: SqlError) -> SqlError {

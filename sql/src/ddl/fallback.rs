@@ -38,6 +38,14 @@ fn leading_words(text: &str, n: usize) -> Vec<String> {
         .collect()
 }
 
+/// Whether the statement text is a CHECKPOINT.
+pub fn is_checkpoint(text: &str) -> bool {
+    matches!(
+        leading_words(text, 2).as_slice(),
+        [word] | [word, _] if word == "CHECKPOINT"
+    ) && leading_words(text, 2).get(1).is_none_or(|w| w == ";")
+}
+
 /// Whether the statement text is an ALTER SEQUENCE.
 pub fn is_alter_sequence(text: &str) -> bool {
     leading_words(text, 2) == ["ALTER", "SEQUENCE"]
@@ -53,6 +61,15 @@ pub fn parse(text: &str) -> Option<SqlResult<ast::Statement>> {
             let stripped = strip_function_options(text).ok()?;
             (stripped != text).then(|| crate::parse::parse_one(&stripped))
         }
+        // `CHECKPOINT` stands in as a FLUSH statement; DDL dispatch checks the text.
+        ["CHECKPOINT"] | ["CHECKPOINT", ";"] => Some(Ok(ast::Statement::Flush {
+            object_type: ast::FlushType::Tables,
+            location: None,
+            channel: None,
+            read_lock: false,
+            export: false,
+            tables: Vec::new(),
+        })),
         ["COMMENT", "ON", "FUNCTION", ..] => {
             let stripped = strip_parameter_list(text).ok()??;
             Some(crate::parse::parse_one(&stripped))

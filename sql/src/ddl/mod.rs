@@ -10,6 +10,7 @@
 mod alter;
 mod alter_column;
 mod call;
+mod checkpoint;
 mod comment;
 mod constraints;
 mod dependents;
@@ -19,6 +20,7 @@ mod rows;
 mod sequence;
 mod sqltext;
 mod table;
+mod vector_index;
 mod view;
 
 use sqlparser::ast::{self, Statement as Ast};
@@ -35,6 +37,7 @@ fn done(tag: &str) -> SqlResult<Outcome> {
 /// Runs a DDL (or other catalog) statement.
 pub fn execute(session: &mut Session, ast: &Ast, sql: &str) -> SqlResult<Outcome> {
     match ast {
+        Ast::Flush { .. } if fallback::is_checkpoint(sql) => checkpoint::run(session),
         Ast::CreateTable(ct) => {
             table::create_table(session, ct)?;
             match session.last_row_count {

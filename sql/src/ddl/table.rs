@@ -30,7 +30,12 @@ pub fn default_text(sql: &str, e: &ast::Expr, data_type: &storage::types::DataTy
     if let ast::Expr::Value(v) = e {
         if let ast::Value::SingleQuotedString(s) = &v.value {
             let t = crate::pgtype::SqlType::from_data_type(data_type).without_modifier();
-            return format!("'{}'::{}", s.replace('\'', "''"), t.display_name());
+            // `character` alone means char(1), which would cut the value: `bpchar` keeps it.
+            let name = match t {
+                crate::pgtype::SqlType::Char(_) => "bpchar".to_string(),
+                t => t.display_name(),
+            };
+            return format!("'{}'::{name}", s.replace('\'', "''"));
         }
     }
     source_text(sql, e, || e.to_string())
@@ -452,9 +457,14 @@ pub fn create_index(session: &mut Session, ci: &ast::CreateIndex) -> SqlResult<(
             right,
         } = w
         {
-            options.push((left.to_string().to_lowercase(), right.to_string()));
+            let value = right.to_string();
+            options.push((
+                left.to_string().to_lowercase(),
+                value.trim_matches('\'').into(),
+            ));
         }
     }
+    super::vector_index::check_vector_index(&table, &method, &columns, &opclasses, &options)?;
     let predicate = ci
         .predicate
         .as_ref()

@@ -1,56 +1,231 @@
 //! COPY: the statement's options and forms (`FROM STDIN`, `TO STDOUT`, `(query) TO STDOUT`),
 //! and [`copy_rows`], which writes the rows the wire protocol collected through the same
 //! checks as INSERT. Files and programs are refused.
+//!
+//! A COPY FROM binds what its rows need once ([`CopyPlan`]: defaults, generated columns,
+//! CHECK constraints, where each supplied value goes) and hands each batch to storage in one
+//! call ([`storage::Transaction::insert_batch`]); a batch without defaults to fill, CHECK
+//! constraints or foreign keys needs no execution context at all.
 
 use sqlparser::ast::{self, Statement as Ast};
-use storage::catalog::TableDef;
+use storage::catalog::{ConstraintKind, TableDef};
 use storage::types::{Row, Value};
 
-use super::checks::{check_references, finish_row, table_expressions, unique_error};
+use super::checks::{check_references, check_row, finish_row, table_expressions, unique_error};
 use super::resolve_table;
 use crate::bind::ident_name;
+use crate::engine::copy::CopyTarget;
 use crate::engine::run::columns_of;
 use crate::engine::{CopyFormat, CopyIn, CopyOptions, Outcome, Session};
 use crate::error::{code, SqlError, SqlResult};
+use crate::exec::ExecCtx;
 use crate::pgtype::SqlType;
+use crate::plan::Expr;
 
-/// COPY rows into a table: the given columns, defaults for the others, every check.
-pub fn copy_rows(
-    session: &mut Session,
-    table: u32,
-    attnums: &[u16],
-    rows: Vec<Row>,
-) -> SqlResult<()> {
-    let catalog = session.catalog();
-    let def = catalog
-        .tables
-        .get(&table)
-        .cloned()
-        .ok_or_else(|| SqlError::internal("COPY target vanished"))?;
-    let (defaults, generated, checks) =
-        session.with_binder(Vec::new(), |b| table_expressions(b, &def))?;
-    let positions: Vec<usize> = attnums.iter().map(|a| usize::from(*a) - 1).collect();
-    let complete = session.with_exec(&[], |ctx| {
-        let mut out = Vec::with_capacity(rows.len());
-        for src in rows {
-            let mut row: Row = vec![Value::Null; def.columns.len()];
-            let mut provided = vec![false; def.columns.len()];
-            for (v, &p) in src.into_iter().zip(positions.iter()) {
-                row[p] = v;
-                provided[p] = true;
-            }
-            let row = finish_row(&def, row, &provided, &defaults, &generated, &checks, ctx)?;
-            check_references(&def, &row, ctx)?;
-            out.push(row);
+/// What every row of one COPY FROM goes through, bound at its first batch and kept for the
+/// others (the COPY's transaction sees one catalog throughout).
+pub struct CopyPlan {
+    def: TableDef,
+    /// Column position (`attnum - 1`) of each supplied value.
+    positions: Vec<usize>,
+    /// Which columns the data supplies.
+    provided: Vec<bool>,
+    /// The supplied values are the table's columns, in order: a row is used as it comes.
+    identity: bool,
+    defaults: Vec<Option<Expr>>,
+    generated: Vec<Option<Expr>>,
+    checks: Vec<(String, Expr)>,
+    /// Defaults to evaluate, generated columns, CHECK constraints or foreign keys: rows need
+    /// an execution context. Otherwise only NOT NULL is checked, without one.
+    needs_exec: bool,
+}
+
+impl CopyPlan {
+    fn new(session: &Session, table: u32, attnums: &[u16]) -> SqlResult<CopyPlan> {
+        let def = session
+            .catalog()
+            .tables
+            .get(&table)
+            .cloned()
+            .ok_or_else(|| SqlError::internal("COPY target vanished"))?;
+        let (defaults, generated, checks) =
+            session.with_binder(Vec::new(), |b| table_expressions(b, &def))?;
+        let positions: Vec<usize> = attnums.iter().map(|a| usize::from(*a) - 1).collect();
+        let mut provided = vec![false; def.columns.len()];
+        for &p in &positions {
+            provided[p] = true;
         }
-        Ok(out)
-    })?;
-    for row in complete {
-        if let Err(e) = session.transaction().insert(table, row.clone()) {
-            return Err(session.with_exec(&[], |ctx| Ok(unique_error(e, &def, &row, ctx)))?);
+        let identity = positions.len() == def.columns.len()
+            && positions.iter().enumerate().all(|(i, &p)| i == p)
+            && def.columns.iter().all(|c| !c.dropped);
+        let fills_defaults = def
+            .columns
+            .iter()
+            .zip(&provided)
+            .zip(&defaults)
+            .any(|((c, provided), d)| !provided && !c.dropped && d.is_some());
+        let references = def
+            .constraints
+            .iter()
+            .any(|k| matches!(k.kind, ConstraintKind::ForeignKey { .. }));
+        let needs_exec = fills_defaults
+            || generated.iter().any(Option::is_some)
+            || !checks.is_empty()
+            || references;
+        Ok(CopyPlan {
+            def,
+            positions,
+            provided,
+            identity,
+            defaults,
+            generated,
+            checks,
+            needs_exec,
+        })
+    }
+
+    /// The supplied values placed in a row of the table's width.
+    fn place(&self, supplied: Row) -> Row {
+        if self.identity {
+            return supplied;
+        }
+        let mut row: Row = vec![Value::Null; self.def.columns.len()];
+        for (value, &p) in supplied.into_iter().zip(&self.positions) {
+            row[p] = value;
+        }
+        row
+    }
+
+    /// Completes and checks one row (defaults, generated columns, NOT NULL, CHECK, FK).
+    fn complete(&self, supplied: Row, ctx: &ExecCtx) -> Result<Row, (SqlError, CopyRowStage)> {
+        let row = finish_row(
+            &self.def,
+            self.place(supplied),
+            &self.provided,
+            &self.defaults,
+            &self.generated,
+            &self.checks,
+            ctx,
+        )
+        .map_err(|e| (e, CopyRowStage::Checks))?;
+        check_references(&self.def, &row, ctx).map_err(|e| (e, CopyRowStage::References))?;
+        Ok(row)
+    }
+
+    /// Whether a NOT NULL column of `row` is NULL (the cheap check of a plan without
+    /// `needs_exec`).
+    fn violates_not_null(&self, row: &[Value]) -> bool {
+        self.def
+            .columns
+            .iter()
+            .zip(row)
+            .any(|(c, v)| c.not_null && !c.dropped && v.is_null())
+    }
+}
+
+/// A batch of COPY rows refused: the error, the position in the batch of the row that
+/// caused it (`None` when no one row did) and at what stage, which decides the error's
+/// CONTEXT as PostgreSQL gives it.
+#[derive(Debug)]
+pub struct CopyRowsError {
+    pub error: SqlError,
+    pub row: Option<usize>,
+    pub stage: CopyRowStage,
+}
+
+/// Where a COPY row was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyRowStage {
+    /// Completing and checking the row as it is read (defaults, NOT NULL, CHECK), as
+    /// PostgreSQL does row by row: `COPY t, line 3: "<the line>"`.
+    Checks,
+    /// Inserting the batch (unique keys), as PostgreSQL does when it flushes its buffered
+    /// rows: `COPY t, line 3`.
+    Insert,
+    /// Foreign keys, which PostgreSQL checks at the end of the statement: no COPY context.
+    References,
+}
+
+impl From<SqlError> for CopyRowsError {
+    fn from(error: SqlError) -> CopyRowsError {
+        CopyRowsError {
+            error,
+            row: None,
+            stage: CopyRowStage::Insert,
         }
     }
-    Ok(())
+}
+
+/// COPY rows into a table: the given columns, defaults for the others, every check. As in
+/// PostgreSQL, rows are completed and checked (NOT NULL, CHECK) as they come, and a batch
+/// is inserted (unique keys checked) once all its rows passed: a CHECK violation is reported
+/// before a duplicate key earlier in the same batch. Returns how many rows were added; on an
+/// error the COPY is over.
+pub fn copy_rows(
+    session: &mut Session,
+    target: &mut CopyTarget,
+    rows: Vec<Row>,
+) -> Result<u64, CopyRowsError> {
+    if target.plan.is_none() {
+        target.plan = Some(Box::new(CopyPlan::new(
+            session,
+            target.table,
+            &target.attnums,
+        )?));
+    }
+    let Some(plan) = target.plan.as_ref() else {
+        return Err(SqlError::internal("COPY plan missing").into());
+    };
+    let mut complete = Vec::with_capacity(rows.len());
+    // The first row that failed its checks.
+    let mut refused: Option<(usize, SqlError, CopyRowStage)> = None;
+    if plan.needs_exec {
+        session.with_exec(&[], |ctx| {
+            for (position, supplied) in rows.into_iter().enumerate() {
+                match plan.complete(supplied, ctx) {
+                    Ok(row) => complete.push(row),
+                    Err((error, stage)) => {
+                        refused = Some((position, error, stage));
+                        break;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+    } else {
+        for (position, supplied) in rows.into_iter().enumerate() {
+            let row = plan.place(supplied);
+            if plan.violates_not_null(&row) {
+                let error = match session.with_exec(&[], |ctx| check_row(&plan.def, &row, &[], ctx))
+                {
+                    Err(error) => error,
+                    Ok(()) => SqlError::internal("NOT NULL violation not found again"),
+                };
+                refused = Some((position, error, CopyRowStage::Checks));
+                break;
+            }
+            complete.push(row);
+        }
+    }
+    if let Some((position, error, stage)) = refused {
+        return Err(CopyRowsError {
+            error,
+            row: Some(position),
+            stage,
+        });
+    }
+    let accepted = complete.len() as u64;
+    if let Err(failure) = session.transaction().insert_batch(plan.def.oid, complete) {
+        let error = session.with_exec(&[], |ctx| {
+            Ok(unique_error(failure.error, &plan.def, &failure.row, ctx))
+        })?;
+        return Err(CopyRowsError {
+            error,
+            row: Some(failure.position),
+            stage: CopyRowStage::Insert,
+        });
+    }
+    Ok(accepted)
 }
 
 /// `COPY table [(columns)] FROM STDIN | TO STDOUT [WITH (...)]`, `COPY (query) TO STDOUT`.
@@ -160,10 +335,11 @@ pub fn copy_statement(session: &mut Session, ast: &Ast) -> SqlResult<Outcome> {
             Ok(Outcome::CopyIn(CopyIn {
                 columns: cols,
                 options: opts,
-                target: crate::engine::copy::CopyTarget {
+                target: CopyTarget {
                     table: def.oid,
                     attnums,
                     rows: 0,
+                    plan: None,
                 },
             }))
         }

@@ -29,7 +29,7 @@ use crate::pgtype::SqlType;
 use crate::plan::{Expr, OutputColumn};
 
 pub use checks::parse_expr;
-pub use copy::{copy_rows, copy_statement};
+pub use copy::{copy_rows, copy_statement, CopyPlan, CopyRowStage, CopyRowsError};
 use insert::{bind_insert, run_insert};
 pub use modify::truncate;
 use modify::{bind_delete, bind_update, run_delete, run_update};

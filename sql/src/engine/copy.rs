@@ -4,5 +4,8 @@
 pub struct CopyTarget {
     pub table: u32,
     pub attnums: Vec<u16>,
+    /// Rows added so far.
     pub rows: u64,
+    /// Bound at the first batch (see [`crate::dml::CopyPlan`]).
+    pub plan: Option<Box<crate::dml::CopyPlan>>,
 }

@@ -170,10 +170,7 @@ impl Session {
             Ast::Analyze(_) => Ok(Outcome::Command {
                 tag: "ANALYZE".into(),
             }),
-            Ast::Query(q) => {
-                let q = q.clone();
-                self.run_query(&q, prepared, params)
-            }
+            Ast::Query(q) => self.run_query(q, prepared, params),
             Ast::Explain {
                 analyze, statement, ..
             } => {
@@ -258,9 +255,9 @@ impl Session {
         prepared: &Prepared,
         params: &[Value],
     ) -> SqlResult<Outcome> {
-        let catalog = self.catalog();
         if let (Some(cached), Some(columns)) = (&prepared.plan, &prepared.columns) {
-            if Arc::ptr_eq(&cached.1, &catalog) {
+            // The plan holds while the transaction sees the catalog it was planned against.
+            if std::ptr::eq(self.transaction().catalog_ref(), Arc::as_ptr(&cached.1)) {
                 let rows = self.with_exec(params, |ctx| crate::exec::run(&cached.0, ctx, None))?;
                 let tag = format!("SELECT {}", rows.len());
                 return Ok(Outcome::Rows {

@@ -243,7 +243,8 @@ impl Session {
         statement: Statement,
         param_types: &[Option<SqlType>],
     ) -> SqlResult<Prepared> {
-        self.current_sql = statement.sql.clone();
+        self.current_sql.clear();
+        self.current_sql.push_str(&statement.sql);
         let offset = statement.offset;
         let result = self
             .prepare_inner(statement, param_types)
@@ -260,8 +261,11 @@ impl Session {
     /// query. On error the open block is marked failed and an implicit transaction rolled
     /// back.
     pub fn execute(&mut self, prepared: &Prepared, params: &[Value]) -> SqlResult<Outcome> {
+        let _backend = storage::vector_progress::BackendGuard::enter(self.process_id);
         self.cancel.store(false, Ordering::Relaxed);
-        self.current_sql = prepared.statement.sql.clone();
+        // Reuses the buffer: no allocation per execution.
+        self.current_sql.clear();
+        self.current_sql.push_str(&prepared.statement.sql);
         self.last_row_count = None;
         let offset = prepared.statement.offset;
         let result = self
@@ -275,6 +279,7 @@ impl Session {
 
     /// Commits the implicit transaction, if one is open (Sync, end of a simple query).
     pub fn commit_implicit(&mut self) -> SqlResult<()> {
+        let _backend = storage::vector_progress::BackendGuard::enter(self.process_id);
         if let TxnState::Implicit(_) = self.txn {
             let TxnState::Implicit(txn) = std::mem::replace(&mut self.txn, TxnState::None) else {
                 unreachable!()
@@ -298,13 +303,25 @@ impl Session {
         }
     }
 
-    /// Adds decoded COPY rows (one value per column of `copy.columns`).
-    pub fn copy_in_rows(&mut self, copy: &mut CopyIn, rows: Vec<Row>) -> SqlResult<()> {
-        let result = crate::exec::copy_in_rows(self, copy, rows);
-        if result.is_err() {
-            self.fail_transaction();
+    /// Adds decoded COPY rows (one value per column of `copy.columns`). On an error the
+    /// COPY is over (its transaction failed); the error names the row of the batch that
+    /// caused it, when one did.
+    pub fn copy_in_rows(
+        &mut self,
+        copy: &mut CopyIn,
+        rows: Vec<Row>,
+    ) -> Result<(), crate::dml::CopyRowsError> {
+        let result = crate::dml::copy_rows(self, &mut copy.target, rows);
+        match result {
+            Ok(added) => {
+                copy.target.rows += added;
+                Ok(())
+            }
+            Err(error) => {
+                self.fail_transaction();
+                Err(error)
+            }
         }
-        result
     }
 
     /// Ends a COPY FROM; returns its command tag (`COPY n`).

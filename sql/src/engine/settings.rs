@@ -75,6 +75,8 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("block_size", "8192"),
     ("hnsw.ef_search", "40"),
     ("ivfflat.probes", "1"),
+    ("hnsw.iterative_scan", "off"),
+    ("ivfflat.iterative_scan", "off"),
     ("enable_seqscan", "on"),
     ("enable_indexscan", "on"),
     ("enable_hashjoin", "on"),
@@ -310,11 +312,33 @@ impl Settings {
                 }
             },
             "hnsw.ef_search" | "ivfflat.probes" => {
+                // pgvector's bounds: ef_search 1..1000, probes 1..32768 (its most lists).
+                let max = if k == "hnsw.ef_search" { 1000 } else { 32768 };
                 let n: i64 = v.trim().parse().map_err(|_| invalid())?;
-                if n < 1 {
-                    return Err(invalid());
+                if !(1..=max).contains(&n) {
+                    return Err(SqlError::new(
+                        code::INVALID_PARAMETER_VALUE,
+                        format!(
+                            "{n} is outside the valid range for parameter \"{k}\" (1 .. {max})"
+                        ),
+                    ));
                 }
                 n.to_string()
+            }
+            // pgvector 0.8's iterative scans. Accepted and shown, but a no-op: custos's
+            // filtered vector search always returns min(k, qualifying rows) rows.
+            "hnsw.iterative_scan" | "ivfflat.iterative_scan" => {
+                let allowed: &[&str] = if k == "hnsw.iterative_scan" {
+                    &["off", "relaxed_order", "strict_order"]
+                } else {
+                    &["off", "relaxed_order"]
+                };
+                let lower = v.trim().to_ascii_lowercase();
+                if !allowed.contains(&lower.as_str()) {
+                    let hint = format!("Available values: {}.", allowed.join(", "));
+                    return Err(invalid().with_hint(hint));
+                }
+                lower
             }
             _ => v.to_string(),
         })

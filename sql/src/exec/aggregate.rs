@@ -6,6 +6,7 @@ use storage::types::{Row, Value};
 
 use super::{compare_key, eval, row_key, truthy, Env, ExecCtx};
 use crate::error::SqlResult;
+use crate::func::aggregate::skips_nulls;
 use crate::func::hash_key;
 use crate::func::Accumulator;
 use crate::plan::{AggCall, Expr};
@@ -71,7 +72,7 @@ fn feed(
         if let Some(seen) = &mut group.seen[i] {
             // DISTINCT ignores NULL inputs for single-argument aggregates like PostgreSQL's
             // strict transition functions do.
-            if args.len() == 1 && args[0].is_null() {
+            if args.len() == 1 && args[0].is_null() && skips_nulls(agg.aggregate.name) {
                 continue;
             }
             let mut key = Vec::new();

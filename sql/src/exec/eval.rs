@@ -300,13 +300,20 @@ pub fn eval(e: &Expr, env: &Env, ctx: &ExecCtx) -> SqlResult<Value> {
             left,
             plan,
             op,
+            op_name,
             all,
             correlated,
             id,
-            ..
         } => {
             let l = eval(left, env, ctx)?;
             let rows = subquery_rows(plan, *correlated, *id, env, ctx)?;
+            if matches!(*op_name, "row=" | "row<>") {
+                // Multi-column: each subquery row is compared whole.
+                let items = rows
+                    .iter()
+                    .map(|r| Value::Array(Box::new(Array::from_list(r.clone()))));
+                return any_all(l, items, *op, *all, ctx);
+            }
             let items: Vec<Value> = rows
                 .iter()
                 .map(|r| r.first().cloned().unwrap_or(Value::Null))

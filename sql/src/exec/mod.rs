@@ -15,6 +15,7 @@ mod set_op;
 mod sort;
 mod top_k;
 mod values;
+mod vector_scan;
 mod window;
 
 use std::cell::RefCell;
@@ -38,8 +39,6 @@ use crate::types::SessionFormat;
 pub use eval::{eval, Env};
 pub use sort::{compare_key, sort_rows};
 pub use values::{input_text, input_value, output_text, sequence_last_value};
-
-pub(crate) use values::copy_in_rows;
 
 use join::{hash_join, nested_loop};
 use set_op::set_op;
@@ -242,6 +241,7 @@ fn run_node(plan: &Plan, ctx: &ExecCtx, outer: Option<&Env>) -> SqlResult<Vec<Ro
             }
             Ok(out)
         }
+        Plan::VectorScan(scan) => vector_scan::run_vector_scan(scan, ctx, outer),
         Plan::SystemScan { table, filter } => {
             let settings = ctx.effects.borrow().settings.all();
             let sys = crate::pg_catalog::SystemCtx {

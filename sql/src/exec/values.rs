@@ -2,10 +2,10 @@
 //! index keys in the column's storage type, session functions, COPY rows.
 
 use storage::catalog::{Catalog, SequenceDef};
-use storage::types::{DataType, Row, Value};
+use storage::types::{DataType, Value};
 
 use super::ExecCtx;
-use crate::engine::{CopyIn, Session};
+use crate::engine::Session;
 use crate::error::{code, SqlError, SqlResult};
 use crate::func::cast_value;
 use crate::pgtype::SqlType;
@@ -428,16 +428,4 @@ pub fn session_function(f: SessionFn, args: &[Value], ctx: &ExecCtx) -> SqlResul
             }
         }
     }
-}
-
-/// Adds COPY rows to the session's transaction.
-pub(crate) fn copy_in_rows(
-    session: &mut Session,
-    copy: &mut CopyIn,
-    rows: Vec<Row>,
-) -> SqlResult<()> {
-    let n = rows.len() as u64;
-    crate::dml::copy_rows(session, copy.target.table, &copy.target.attnums, rows)?;
-    copy.target.rows += n;
-    Ok(())
 }

@@ -1,6 +1,9 @@
 //! Window functions: rows are partitioned and ordered, then each call is computed over its
-//! frame. Output rows keep the input order of the partition sort (PostgreSQL gives no other
-//! guarantee without an ORDER BY on the query).
+//! frame (`frame`: ROWS, RANGE and GROUPS bounds with offsets, EXCLUDE). Output rows keep
+//! the input order of the partition sort (PostgreSQL gives no other guarantee without an
+//! ORDER BY on the query). An aggregate whose frames only grow (the default frame, or one
+//! from UNBOUNDED PRECEDING without exclusion) runs once per partition; other frames are
+//! aggregated row by row.
 
 use std::cmp::Ordering;
 
@@ -8,7 +11,11 @@ use storage::types::{Row, Value};
 
 use super::{compare_key, eval, row_key, truthy, Env, ExecCtx};
 use crate::error::{code, SqlError, SqlResult};
-use crate::plan::{Frame, FrameBound, FrameUnits, SortKey, WindowCall, WindowFn, WindowFunc};
+use crate::plan::{SortKey, WindowCall, WindowFn, WindowFunc};
+
+mod frame;
+
+use frame::{FrameRows, Frames};
 
 pub fn window(
     rows: Vec<Row>,
@@ -17,11 +24,9 @@ pub fn window(
     outer: Option<&Env>,
 ) -> SqlResult<Vec<Row>> {
     let mut rows: Vec<Row> = rows;
-    let base = rows.first().map(|r| r.len()).unwrap_or(0);
     for call in calls {
         rows = one_call(rows, call, ctx, outer)?;
     }
-    let _ = base;
     Ok(rows)
 }
 
@@ -116,6 +121,30 @@ fn partition(
         };
         eval(&call.args[k], &env, ctx)
     };
+    let uses_frame = matches!(
+        call.func,
+        WindowFunc::Aggregate(_)
+            | WindowFunc::Builtin(WindowFn::FirstValue | WindowFn::LastValue | WindowFn::NthValue)
+    );
+    let frames = if uses_frame {
+        Some(Frames::new(
+            call.frame.as_ref(),
+            &call.order_by,
+            part.iter().map(|k| k.1.as_slice()).collect(),
+            &peer_start,
+            &peer_end,
+            ctx,
+            outer,
+        )?)
+    } else {
+        None
+    };
+    let frame_of = |r: usize| -> SqlResult<FrameRows> {
+        match &frames {
+            Some(f) => f.rows(r, ctx),
+            None => Err(SqlError::internal("window frame not prepared")),
+        }
+    };
     let mut out = Vec::with_capacity(n);
     match &call.func {
         WindowFunc::Builtin(f) => {
@@ -179,45 +208,31 @@ fn partition(
                             arg(r, 2)?
                         }
                     }
-                    WindowFn::FirstValue | WindowFn::LastValue | WindowFn::NthValue => {
-                        let (lo, hi) = frame_bounds(
-                            r,
-                            n,
-                            &peer_start,
-                            &peer_end,
-                            call.frame.as_ref(),
-                            !call.order_by.is_empty(),
-                            ctx,
-                            outer,
-                            part,
-                            call,
-                        )?;
-                        if lo >= hi {
-                            Value::Null
-                        } else {
-                            match f {
-                                WindowFn::FirstValue => arg(lo, 0)?,
-                                WindowFn::LastValue => arg(hi - 1, 0)?,
-                                _ => {
-                                    let nth =
-                                        match arg(r, 1)? {
-                                            Value::Int4(x) if x > 0 => x as usize,
-                                            Value::Null => {
-                                                out.push(Value::Null);
-                                                continue;
-                                            }
-                                            _ => return Err(SqlError::new(
-                                                code::INVALID_PARAMETER_VALUE,
-                                                "argument of nth_value must be greater than zero",
-                                            )),
-                                        };
-                                    if lo + nth - 1 < hi {
-                                        arg(lo + nth - 1, 0)?
-                                    } else {
-                                        Value::Null
-                                    }
-                                }
+                    WindowFn::FirstValue => match frame_of(r)?.first() {
+                        Some(k) => arg(k, 0)?,
+                        None => Value::Null,
+                    },
+                    WindowFn::LastValue => match frame_of(r)?.last() {
+                        Some(k) => arg(k, 0)?,
+                        None => Value::Null,
+                    },
+                    WindowFn::NthValue => {
+                        let nth = match arg(r, 1)? {
+                            Value::Int4(x) if x > 0 => x as usize,
+                            Value::Null => {
+                                out.push(Value::Null);
+                                continue;
                             }
+                            _ => {
+                                return Err(SqlError::new(
+                                    code::INVALID_PARAMETER_VALUE,
+                                    "argument of nth_value must be greater than zero",
+                                ))
+                            }
+                        };
+                        match frame_of(r)?.nth(nth - 1) {
+                            Some(k) => arg(k, 0)?,
+                            None => Value::Null,
                         }
                     }
                 };
@@ -225,47 +240,31 @@ fn partition(
             }
         }
         WindowFunc::Aggregate(agg) => {
-            // Running aggregate for the default frame; recomputed per row otherwise.
-            let default_frame = call.frame.is_none();
-            if default_frame && call.order_by.is_empty() {
-                let mut state = (agg.create)();
-                for r in 0..n {
-                    feed(&mut *state, r, call, ctx, outer, part)?;
-                }
-                let v = ctx.with_fn(|f| state.finish(f))?;
-                out.extend(std::iter::repeat_n(v, n));
-            } else if default_frame {
+            let frames = frames
+                .as_ref()
+                .ok_or_else(|| SqlError::internal("window frame not prepared"))?;
+            if frames.is_growing() {
+                // Frames that only grow are one running aggregate: the accumulators may be
+                // finished repeatedly, with more input in between.
                 let mut state = (agg.create)();
                 let mut done = 0;
-                let mut current = Value::Null;
-                for &end in &peer_end {
-                    if end > done {
+                let mut current = None;
+                for r in 0..n {
+                    let (_, end) = frames.bounds(r, ctx)?;
+                    if end > done || current.is_none() {
                         for k in done..end {
                             feed(&mut *state, k, call, ctx, outer, part)?;
                         }
-                        done = end;
-                        // The functions' accumulators may be finished repeatedly, with more
-                        // input in between: a running aggregate is one pass.
-                        current = ctx.with_fn(|f| state.finish(f))?;
+                        done = done.max(end);
+                        current = Some(ctx.with_fn(|f| state.finish(f))?);
                     }
-                    out.push(current.clone());
+                    out.push(current.clone().unwrap_or(Value::Null));
                 }
             } else {
                 for r in 0..n {
-                    let (lo, hi) = frame_bounds(
-                        r,
-                        n,
-                        &peer_start,
-                        &peer_end,
-                        call.frame.as_ref(),
-                        !call.order_by.is_empty(),
-                        ctx,
-                        outer,
-                        part,
-                        call,
-                    )?;
+                    let rows = frames.rows(r, ctx)?;
                     let mut state = (agg.create)();
-                    for k in lo..hi {
+                    for k in rows.iter() {
                         feed(&mut *state, k, call, ctx, outer, part)?;
                     }
                     out.push(ctx.with_fn(|f| state.finish(f))?);
@@ -299,90 +298,4 @@ fn feed(
         .map(|a| eval(a, &env, ctx))
         .collect::<SqlResult<_>>()?;
     ctx.with_fn(|f| state.update(f, &args))
-}
-
-fn offset_of(e: &crate::plan::Expr, ctx: &ExecCtx, outer: Option<&Env>) -> SqlResult<i64> {
-    let env = Env {
-        row: &[],
-        parent: outer,
-    };
-    match eval(e, &env, ctx)? {
-        Value::Int2(v) => Ok(i64::from(v)),
-        Value::Int4(v) => Ok(i64::from(v)),
-        Value::Int8(v) => Ok(v),
-        Value::Null => Err(SqlError::new(
-            code::NULL_VALUE_NOT_ALLOWED,
-            "frame starting offset must not be null",
-        )),
-        _ => Err(SqlError::unsupported(
-            "RANGE frames with non-integer offsets",
-        )),
-    }
-}
-
-/// The rows `[lo, hi)` of the frame of row `r`.
-#[allow(clippy::too_many_arguments)]
-fn frame_bounds(
-    r: usize,
-    n: usize,
-    peer_start: &[usize],
-    peer_end: &[usize],
-    frame: Option<&Frame>,
-    ordered: bool,
-    ctx: &ExecCtx,
-    outer: Option<&Env>,
-    _part: &[Keyed],
-    _call: &WindowCall,
-) -> SqlResult<(usize, usize)> {
-    let Some(frame) = frame else {
-        return Ok(if ordered { (0, peer_end[r]) } else { (0, n) });
-    };
-    let rows = frame.units == FrameUnits::Rows;
-    let start = match &frame.start {
-        FrameBound::UnboundedPreceding => 0,
-        FrameBound::CurrentRow => {
-            if rows {
-                r
-            } else {
-                peer_start[r]
-            }
-        }
-        FrameBound::Preceding(e) => {
-            if !rows {
-                return Err(SqlError::unsupported("RANGE / GROUPS frames with offsets"));
-            }
-            r.saturating_sub(offset_of(e, ctx, outer)?.max(0) as usize)
-        }
-        FrameBound::Following(e) => {
-            if !rows {
-                return Err(SqlError::unsupported("RANGE / GROUPS frames with offsets"));
-            }
-            (r + offset_of(e, ctx, outer)?.max(0) as usize).min(n)
-        }
-        FrameBound::UnboundedFollowing => n,
-    };
-    let end = match &frame.end {
-        FrameBound::UnboundedFollowing => n,
-        FrameBound::CurrentRow => {
-            if rows {
-                r + 1
-            } else {
-                peer_end[r]
-            }
-        }
-        FrameBound::Following(e) => {
-            if !rows {
-                return Err(SqlError::unsupported("RANGE / GROUPS frames with offsets"));
-            }
-            (r + 1 + offset_of(e, ctx, outer)?.max(0) as usize).min(n)
-        }
-        FrameBound::Preceding(e) => {
-            if !rows {
-                return Err(SqlError::unsupported("RANGE / GROUPS frames with offsets"));
-            }
-            (r + 1).saturating_sub(offset_of(e, ctx, outer)?.max(0) as usize)
-        }
-        FrameBound::UnboundedPreceding => 0,
-    };
-    Ok((start, end.max(start)))
 }

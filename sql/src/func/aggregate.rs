@@ -22,7 +22,9 @@ use super::compare::compare;
 use super::json_build::{value_to_json_text, value_to_jsonb};
 use super::json_tree::{self, Json};
 use super::registry::Registry;
-use super::{aggregate_stats, Accumulator, FnCtx, Param, ResolvedAggregate, Returns};
+use super::{
+    aggregate_ordered, aggregate_stats, Accumulator, FnCtx, Param, ResolvedAggregate, Returns,
+};
 use crate::error::{code, SqlError, SqlResult};
 use crate::pgtype::{SqlType, NUMERIC};
 
@@ -63,11 +65,28 @@ const AGGREGATES: &[&str] = &[
     "regr_r2",
     "regr_slope",
     "regr_intercept",
+    "percentile_cont",
+    "percentile_disc",
+    "mode",
 ];
 
 /// Whether `name` is an aggregate.
 pub fn is_aggregate(name: &str) -> bool {
     AGGREGATES.contains(&name)
+}
+
+/// Whether the aggregate ignores rows whose argument is NULL (its transition function is
+/// strict); `array_agg` and the JSON aggregates keep them, also under DISTINCT.
+pub fn skips_nulls(name: &str) -> bool {
+    !matches!(
+        name,
+        "array_agg" | "json_agg" | "jsonb_agg" | "json_object_agg" | "jsonb_object_agg"
+    )
+}
+
+/// Whether `name` is an ordered-set aggregate (called with `WITHIN GROUP (ORDER BY ...)`).
+pub fn is_ordered_set(name: &str) -> bool {
+    aggregate_ordered::ORDERED_SET_AGGREGATES.contains(&name)
 }
 
 fn never_called(_: &FnCtx, _: &[Value]) -> SqlResult<Value> {
@@ -187,6 +206,39 @@ fn signatures() -> &'static Registry {
             vec![t(Float8), t(Float8)],
             Returns::Type(Int8),
         );
+        // Ordered-set aggregates: the direct arguments, then the WITHIN GROUP value.
+        let float8s = Array(Box::new(Float8));
+        sig(
+            "percentile_cont",
+            vec![t(Float8), t(Float8)],
+            Returns::Type(Float8),
+        );
+        sig(
+            "percentile_cont",
+            vec![t(Float8), t(Interval)],
+            Returns::Type(Interval),
+        );
+        sig(
+            "percentile_cont",
+            vec![t(float8s.clone()), t(Float8)],
+            Returns::Type(float8s.clone()),
+        );
+        sig(
+            "percentile_cont",
+            vec![t(float8s.clone()), t(Interval)],
+            Returns::Type(Array(Box::new(Interval))),
+        );
+        sig(
+            "percentile_disc",
+            vec![t(Float8), Param::AnyElement],
+            Returns::Element,
+        );
+        sig(
+            "percentile_disc",
+            vec![t(float8s), Param::AnyElement],
+            Returns::ArrayOfElement,
+        );
+        sig("mode", vec![Param::AnyElement], Returns::Element);
         reg
     })
 }
@@ -276,18 +328,23 @@ fn factory(name: &'static str, args: &[SqlType], ret: &SqlType) -> SqlResult<Fac
                 })
             })
         }
-        "json_agg" => Arc::new(|| {
-            Box::new(JsonAgg {
-                jsonb: false,
-                items: Vec::new(),
+        "json_agg" | "jsonb_agg" => {
+            let jsonb = name == "jsonb_agg";
+            // A record aggregates as an object of its fields.
+            let fields: Option<Arc<[String]>> = match &input {
+                SqlType::Composite(f) => Some(f.iter().map(|(n, _)| n.clone()).collect()),
+                _ => None,
+            };
+            let structured = input.is_array() || fields.is_some();
+            Arc::new(move || {
+                Box::new(JsonAgg {
+                    jsonb,
+                    fields: fields.clone(),
+                    structured,
+                    items: Vec::new(),
+                })
             })
-        }),
-        "jsonb_agg" => Arc::new(|| {
-            Box::new(JsonAgg {
-                jsonb: true,
-                items: Vec::new(),
-            })
-        }),
+        }
         "json_object_agg" => Arc::new(|| {
             Box::new(JsonObjectAgg {
                 jsonb: false,
@@ -300,6 +357,7 @@ fn factory(name: &'static str, args: &[SqlType], ret: &SqlType) -> SqlResult<Fac
                 items: Vec::new(),
             })
         }),
+        "percentile_cont" | "percentile_disc" | "mode" => aggregate_ordered::factory(name, args),
         other => aggregate_stats::factory(other, &input, ret)?,
     })
 }
@@ -594,7 +652,46 @@ impl Accumulator for ArrayAgg {
 
 struct JsonAgg {
     jsonb: bool,
+    /// The field names when the input is a record (held as an array of its fields).
+    fields: Option<Arc<[String]>>,
+    /// Arrays and records: `json_agg` starts each one after the first on a new line.
+    structured: bool,
     items: Vec<Value>,
+}
+
+impl JsonAgg {
+    fn json_text(&self, ctx: &FnCtx, v: &Value) -> String {
+        match (&self.fields, v) {
+            (Some(fields), Value::Array(a)) => {
+                let mut out = String::from("{");
+                for (i, (name, field)) in fields.iter().zip(a.elements.iter()).enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    json_tree::escape(&mut out, name);
+                    out.push(':');
+                    out.push_str(&value_to_json_text(ctx, field));
+                }
+                out.push('}');
+                out
+            }
+            _ => value_to_json_text(ctx, v),
+        }
+    }
+
+    fn jsonb_value(&self, ctx: &FnCtx, v: &Value) -> SqlResult<Json> {
+        match (&self.fields, v) {
+            (Some(fields), Value::Array(a)) => {
+                let members = fields
+                    .iter()
+                    .zip(a.elements.iter())
+                    .map(|(name, field)| Ok((name.clone(), value_to_jsonb(ctx, field)?)))
+                    .collect::<SqlResult<Vec<_>>>()?;
+                Ok(Json::Object(members).normalize())
+            }
+            _ => value_to_jsonb(ctx, v),
+        }
+    }
 }
 
 impl Accumulator for JsonAgg {
@@ -615,16 +712,24 @@ impl Accumulator for JsonAgg {
             let items = self
                 .items
                 .iter()
-                .map(|v| value_to_jsonb(ctx, v))
+                .map(|v| self.jsonb_value(ctx, v))
                 .collect::<SqlResult<Vec<_>>>()?;
             Ok(Value::Jsonb(Json::Array(items).to_jsonb_text()))
         } else {
-            let parts: Vec<String> = self
-                .items
-                .iter()
-                .map(|v| value_to_json_text(ctx, v))
-                .collect();
-            Ok(Value::Json(format!("[{}]", parts.join(", "))))
+            // `json_agg_transfn`: ", " between items, and "\n " before every non-NULL array
+            // or record after the first.
+            let mut out = String::from("[");
+            for (i, v) in self.items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                    if self.structured && !v.is_null() {
+                        out.push_str("\n ");
+                    }
+                }
+                out.push_str(&self.json_text(ctx, v));
+            }
+            out.push(']');
+            Ok(Value::Json(out))
         }
     }
     any_impl!();

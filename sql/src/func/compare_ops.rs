@@ -167,3 +167,36 @@ pub fn register(reg: &mut Registry) {
         add_all(reg, Param::Type(a), Param::Type(b), 2);
     }
 }
+
+/// `(a, b, ...) = (x, y, ...)` over two rows held as arrays whose fields were cast to
+/// common types (multi-column `IN (SELECT ...)`): false when a pair differs, NULL when none
+/// differs but a pair has a NULL, true otherwise.
+pub fn row_values_equal(_: &FnCtx, a: &[Value]) -> SqlResult<Value> {
+    Ok(match row_pairs_equal(a) {
+        Some(eq) => Value::Bool(eq),
+        None => Value::Null,
+    })
+}
+
+/// `(a, b, ...) <> (x, y, ...)`: the negation of [`row_values_equal`].
+pub fn row_values_not_equal(_: &FnCtx, a: &[Value]) -> SqlResult<Value> {
+    Ok(match row_pairs_equal(a) {
+        Some(eq) => Value::Bool(!eq),
+        None => Value::Null,
+    })
+}
+
+fn row_pairs_equal(a: &[Value]) -> Option<bool> {
+    let (Some(Value::Array(l)), Some(Value::Array(r))) = (a.first(), a.get(1)) else {
+        return None;
+    };
+    let mut unknown = false;
+    for (x, y) in l.elements.iter().zip(r.elements.iter()) {
+        if x.is_null() || y.is_null() {
+            unknown = true;
+        } else if compare(x, y) != Ordering::Equal {
+            return Some(false);
+        }
+    }
+    (!unknown).then_some(true)
+}

@@ -58,6 +58,50 @@ pub fn register(reg: &mut Registry) {
     reg.typed("*", &[Iv.clone(), Float8], Iv.clone(), interval_mul_fn);
     reg.typed("*", &[Float8, Iv.clone()], Iv.clone(), float_mul_interval);
     reg.typed("/", &[Iv.clone(), Float8], Iv, interval_div_fn);
+    for t in [Timestamptz, Timestamp, Time] {
+        reg.typed(
+            "overlaps",
+            &[t.clone(), t.clone(), t.clone(), t],
+            SqlType::Bool,
+            overlaps,
+        )
+        .strict(false);
+    }
+}
+
+/// `(s1, e1) OVERLAPS (s2, e2)` (`overlaps_timestamp`): each period may be given in either
+/// order and one end may be NULL (the period is then an instant); NULL when the answer
+/// depends on a missing end.
+fn overlaps(_: &FnCtx, a: &[Value]) -> SqlResult<Value> {
+    use super::compare::compare;
+    use std::cmp::Ordering::{Greater, Less};
+    let period = |s: &Value, e: &Value| -> Option<(Value, Option<Value>)> {
+        match (s.is_null(), e.is_null()) {
+            (true, true) => None,
+            (true, false) => Some((e.clone(), None)),
+            (false, true) => Some((s.clone(), None)),
+            (false, false) if compare(s, e) == Greater => Some((e.clone(), Some(s.clone()))),
+            (false, false) => Some((s.clone(), Some(e.clone()))),
+        }
+    };
+    let (Some((ts1, te1)), Some((ts2, te2))) = (period(&a[0], &a[1]), period(&a[2], &a[3])) else {
+        return Ok(Value::Null);
+    };
+    let result = match compare(&ts1, &ts2) {
+        Greater => match &te2 {
+            None => None,
+            Some(te2) if compare(&ts1, te2) == Less => Some(true),
+            Some(_) => te1.as_ref().map(|_| false),
+        },
+        Less => match &te1 {
+            None => None,
+            Some(te1) if compare(&ts2, te1) == Less => Some(true),
+            Some(_) => te2.as_ref().map(|_| false),
+        },
+        // Equal starts overlap, unless an end is unknown.
+        _ => (te1.is_some() && te2.is_some()).then_some(true),
+    };
+    Ok(result.map_or(Value::Null, Value::Bool))
 }
 
 pub fn interval_overflow() -> SqlError {
@@ -409,14 +453,14 @@ pub fn interval_sum(x: &Interval, y: &Interval) -> SqlResult<Interval> {
     })
 }
 
-fn interval_add(_: &FnCtx, a: &[Value]) -> SqlResult<Value> {
+pub(super) fn interval_add(_: &FnCtx, a: &[Value]) -> SqlResult<Value> {
     Ok(Value::Interval(interval_sum(
         &args::interval(a, 0)?,
         &args::interval(a, 1)?,
     )?))
 }
 
-fn interval_sub(_: &FnCtx, a: &[Value]) -> SqlResult<Value> {
+pub(super) fn interval_sub(_: &FnCtx, a: &[Value]) -> SqlResult<Value> {
     let y = negate_interval(&args::interval(a, 1)?)?;
     Ok(Value::Interval(interval_sum(&args::interval(a, 0)?, &y)?))
 }
@@ -484,7 +528,7 @@ pub fn interval_divided(span: &Interval, factor: f64) -> SqlResult<Interval> {
     scale_interval(span, factor, true)
 }
 
-fn interval_mul_fn(_: &FnCtx, a: &[Value]) -> SqlResult<Value> {
+pub(super) fn interval_mul_fn(_: &FnCtx, a: &[Value]) -> SqlResult<Value> {
     Ok(Value::Interval(interval_times(
         &args::interval(a, 0)?,
         args::float(a, 1)?,

@@ -129,9 +129,13 @@ enum Step<'a> {
 }
 
 fn jsonb_step(value: &Json, step: Step) -> Option<Json> {
-    match step {
-        Step::Key(k) => value.get(k).cloned(),
-        Step::Index(i) => value.index(i).cloned(),
+    match (step, value) {
+        (Step::Key(k), _) => value.get(k).cloned(),
+        // jsonb stores a top-level scalar as a one-element array: `'"s"'::jsonb -> 0` is it.
+        (Step::Index(0 | -1), Json::Null | Json::Bool(_) | Json::Number(_) | Json::String(_)) => {
+            Some(value.clone())
+        }
+        (Step::Index(i), _) => value.index(i).cloned(),
     }
 }
 

@@ -139,7 +139,7 @@ fn float_unary<const OP: u8>(_: &FnCtx, a: &[Value]) -> SqlResult<Value> {
                 x * 0.0
             }
         }
-        CBRT => x.cbrt(),
+        CBRT => glibc_cbrt(x),
         DEGREES => {
             let r = x / RADIANS_PER_DEGREE;
             if r.is_infinite() && x.is_finite() {
@@ -149,6 +149,58 @@ fn float_unary<const OP: u8>(_: &FnCtx, a: &[Value]) -> SqlResult<Value> {
         }
         _ => x * RADIANS_PER_DEGREE,
     }))
+}
+
+/// glibc's `cbrt` (`sysdeps/ieee754/dbl-64/s_cbrt.c`), which PostgreSQL's `cbrt` calls. It
+/// is not correctly rounded (`cbrt(27)` is 3.0000000000000004) and Rust's own `cbrt` is, so
+/// it is reproduced here operation for operation.
+fn glibc_cbrt(x: f64) -> f64 {
+    const CBRT2: f64 = 1.259_921_049_894_873_2;
+    const SQR_CBRT2: f64 = 1.587_401_051_968_199_6;
+    const FACTOR: [f64; 5] = [1.0 / SQR_CBRT2, 1.0 / CBRT2, 1.0, CBRT2, SQR_CBRT2];
+    if x == 0.0 || !x.is_finite() {
+        return x + x;
+    }
+    let (xm, xe) = frexp(x.abs());
+    let u = 0.354_895_765_043_919_84
+        + ((1.508_191_937_815_849
+            + ((-2.114_994_941_673_713
+                + ((2.446_931_225_635_344_4
+                    + ((-1.834_692_774_836_130_8
+                        + (0.784_932_344_976_639_2 - 0.145_263_899_385_486_37 * xm) * xm)
+                        * xm))
+                    * xm))
+                * xm))
+            * xm);
+    let t2 = u * u * u;
+    let ym = u * (t2 + 2.0 * xm) / (2.0 * t2 + xm) * FACTOR[(2 + xe % 3) as usize];
+    ldexp(if x > 0.0 { ym } else { -ym }, xe / 3)
+}
+
+/// C's `frexp` for finite non-zero `x`: a mantissa in [0.5, 1) and a power of two.
+fn frexp(x: f64) -> (f64, i32) {
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    if exp == 0 {
+        // Subnormal: scale by 2^54 first.
+        let (m, e) = frexp(x * f64::from_bits(0x4350_0000_0000_0000));
+        return (m, e - 54);
+    }
+    let m = f64::from_bits((bits & !(0x7ffu64 << 52)) | (1022u64 << 52));
+    (m, exp - 1022)
+}
+
+/// C's `ldexp`: `x * 2^n` without overflowing the intermediate power.
+fn ldexp(mut x: f64, mut n: i32) -> f64 {
+    while n > 1000 {
+        x *= 2f64.powi(1000);
+        n -= 1000;
+    }
+    while n < -1000 {
+        x *= 2f64.powi(-1000);
+        n += 1000;
+    }
+    x * 2f64.powi(n)
 }
 
 fn numeric(v: Numeric) -> Value {

@@ -154,6 +154,7 @@ pub enum CastContext {
 pub type CompareFn = fn(&Value, &Value) -> Ordering;
 
 pub mod aggregate;
+mod aggregate_ordered;
 mod aggregate_stats;
 mod args;
 mod arith;
@@ -171,6 +172,10 @@ mod json;
 mod json_build;
 mod json_sets;
 mod json_tree;
+mod jsonpath;
+mod jsonpath_eval;
+mod jsonpath_fn;
+mod jsonpath_scan;
 mod math;
 mod misc;
 mod number_format;
@@ -193,6 +198,7 @@ pub use cast::{
     input_value, output_text, text_of,
 };
 pub use compare::{compare, compare_bpchar, equal, hash_key};
+pub use compare_ops::{row_values_equal, row_values_not_equal};
 pub use oid_types::{set_system_relations, split_qualified_name, SystemRelations};
 pub use registry::{registry, Registry};
 pub use typename::parse_type_name;

@@ -271,8 +271,9 @@ fn render_number(value: &BigDecimal, f: &NumberFormat) -> String {
             NumToken::Point => {
                 place_slot(&mut out, &mut slot_placed);
                 in_fraction = true;
+                // The point stays when the digits overflow into '#'s.
                 if f.post > 0 {
-                    out.push(if overflow { '#' } else { '.' });
+                    out.push('.');
                 }
             }
             NumToken::Group => out.push(if overflow || started { ',' } else { ' ' }),
@@ -280,6 +281,8 @@ fn render_number(value: &BigDecimal, f: &NumberFormat) -> String {
             NumToken::Sign | NumToken::SignGlyph => out.push(if negative { '-' } else { '+' }),
             NumToken::Minus => out.push(if negative { '-' } else { ' ' }),
             NumToken::Plus => out.push(if negative { ' ' } else { '+' }),
+            // FM drops a positive number's blank in place of PR's '>'.
+            NumToken::Bracket if !negative && f.fill_mode => {}
             NumToken::Bracket => out.push(if negative { '>' } else { ' ' }),
             NumToken::Currency => out.push(' '),
             NumToken::Ordinal(upper) => {

@@ -38,6 +38,7 @@ pub fn registry() -> &'static Registry {
         super::json::register(&mut reg);
         super::json_build::register(&mut reg);
         super::json_sets::register(&mut reg);
+        super::jsonpath_fn::register(&mut reg);
         super::array::register(&mut reg);
         super::series::register(&mut reg);
         super::vector::register(&mut reg);

@@ -3,6 +3,7 @@
 //! index lookups, and simple comparisons with constants handed to storage for block skipping.
 //! EXISTS, NOT EXISTS and IN subqueries in filters become semi / anti joins (`subqueries`).
 
+pub mod ann;
 mod subqueries;
 
 use storage::catalog::Catalog;
@@ -260,11 +261,12 @@ pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
                 }
                 (other, _) => other,
             };
-            Plan::Limit {
+            let limited = Plan::Limit {
                 input: Box::new(input),
                 limit,
                 offset,
-            }
+            };
+            ann::nearest_neighbours(limited, catalog)
         }
         Plan::Distinct { input, on } => Plan::Distinct {
             input: Box::new(optimize(*input, catalog)),

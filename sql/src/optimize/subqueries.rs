@@ -20,6 +20,7 @@ pub fn plan_width(p: &Plan) -> usize {
             width + usize::from(*row_id)
         }
         Plan::SystemScan { table, .. } => table.columns.len(),
+        Plan::VectorScan(scan) => scan.output_width(),
         Plan::Filter { input, .. }
         | Plan::Sort { input, .. }
         | Plan::Limit { input, .. }
@@ -130,18 +131,18 @@ fn outer_to_columns(e: Expr) -> Expr {
 /// `x IN (SELECT ...)` in a WHERE clause become semi / anti hash joins, when the
 /// subquery's only references to the outer row are equalities.
 pub(super) fn decorrelate(conjunct: &Expr) -> Option<(JoinKind, Vec<Expr>, Vec<Expr>, Plan)> {
-    let (kind, plan, in_left) = match conjunct {
+    let (kind, plan, in_left, row_in) = match conjunct {
         Expr::Subquery {
             plan,
             kind: crate::plan::SubqueryKind::Exists,
             ..
-        } => (JoinKind::Semi, plan, None),
+        } => (JoinKind::Semi, plan, None, false),
         Expr::Not(inner) => match inner.as_ref() {
             Expr::Subquery {
                 plan,
                 kind: crate::plan::SubqueryKind::Exists,
                 ..
-            } => (JoinKind::Anti, plan, None),
+            } => (JoinKind::Anti, plan, None, false),
             _ => return None,
         },
         Expr::InSubquery {
@@ -154,14 +155,28 @@ pub(super) fn decorrelate(conjunct: &Expr) -> Option<(JoinKind, Vec<Expr>, Vec<E
             if !no_outer(left) {
                 return None;
             }
-            (JoinKind::Semi, plan, Some(left.as_ref().clone()))
+            (JoinKind::Semi, plan, Some(left.as_ref().clone()), false)
+        }
+        // `(a, b) IN (SELECT x, y ...)`: one key per column.
+        Expr::InSubquery {
+            left,
+            plan,
+            op_name: "row=",
+            all: false,
+            ..
+        } => {
+            if !no_outer(left) || !matches!(left.as_ref(), Expr::Row(_)) {
+                return None;
+            }
+            (JoinKind::Semi, plan, Some(left.as_ref().clone()), true)
         }
         _ => return None,
     };
-    // Peel the select list (kept for IN: its first column is a key).
+    // Peel the select list (kept for IN: its columns are keys).
+    let width = plan_width(plan);
     let (body, selected) = match plan.as_ref() {
-        Plan::Project { input, exprs } => (input.as_ref().clone(), exprs.first().cloned()),
-        other => (other.clone(), Some(Expr::Column(0))),
+        Plan::Project { input, exprs } => (input.as_ref().clone(), exprs.clone()),
+        other => (other.clone(), (0..width).map(Expr::Column).collect()),
     };
     let (base, predicate) = match body {
         Plan::Filter { input, predicate } => (*input, Some(predicate)),
@@ -201,13 +216,24 @@ pub(super) fn decorrelate(conjunct: &Expr) -> Option<(JoinKind, Vec<Expr>, Vec<E
         }
         rest.push(p);
     }
-    if let Some(left) = in_left {
-        let selected = selected?;
-        if !no_outer(&selected) {
-            return None;
+    match (in_left, row_in) {
+        (Some(Expr::Row(fields)), true) => {
+            if fields.len() != selected.len() || !selected.iter().all(no_outer) {
+                return None;
+            }
+            left_keys.extend(fields);
+            right_keys.extend(selected);
         }
-        left_keys.push(left);
-        right_keys.push(selected);
+        (Some(left), false) => {
+            let selected = selected.into_iter().next()?;
+            if !no_outer(&selected) {
+                return None;
+            }
+            left_keys.push(left);
+            right_keys.push(selected);
+        }
+        (Some(_), true) => return None,
+        (None, _) => {}
     }
     if left_keys.is_empty() {
         return None;

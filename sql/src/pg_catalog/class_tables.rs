@@ -2,10 +2,13 @@
 //! views, sequences, indexes) and its columns.
 //!
 //! User tables list every column ever defined, dropped ones as PostgreSQL names them
-//! (`........pg.dropped.N........`, type 0). View columns are `text`: the catalog keeps a
-//! view's column names but not their types. Indexes list one column per key, named after
+//! (`........pg.dropped.N........`, type 0). View columns have the types of the view's query
+//! bound as it stands (the catalog keeps the query, not the types; `text` when it no longer
+//! binds). Indexes list one column per key, named after
 //! the table column (or `expr` for an expression). Sequences have PostgreSQL's three columns.
 //! Row types are not modelled: `reltype` is 0.
+
+use std::sync::Arc;
 
 use storage::catalog::{Catalog, IdentityKind, IndexMethodDef, TableDef};
 use storage::types::{Row, Value};
@@ -16,8 +19,11 @@ use super::oids::{am, rel};
 use super::privileges::{column_acl, relation_acl};
 use super::types::type_info;
 use super::{table, SystemCtx, SystemTable};
+use crate::bind::Binder;
+use crate::deparse;
 use crate::error::SqlResult;
 use crate::pgtype::SqlType;
+use crate::types::SessionFormat;
 
 pub(super) fn tables() -> Vec<SystemTable> {
     vec![
@@ -365,7 +371,7 @@ fn table_attributes(ctx: &SystemCtx, table: &TableDef, out: &mut Vec<Row>) {
         out.push(
             Attribute {
                 not_null: column.not_null,
-                has_default: column.default.is_some() || column.generated.is_some(),
+                has_default: deparse::attrdef_expression(ctx.catalog, table, column).is_some(),
                 has_missing: !column.missing_value.is_null(),
                 identity: match column.identity {
                     Some(IdentityKind::Always) => 'a',
@@ -409,15 +415,43 @@ pub(super) fn index_key_column(
     }
 }
 
+/// The column types of a view's query, bound in a context of its own; `None` when it does
+/// not bind.
+fn view_column_types(ctx: &SystemCtx, catalog: &Arc<Catalog>, query: &str) -> Option<Vec<SqlType>> {
+    let statement = crate::parse::parse_one(query).ok()?;
+    let sqlparser::ast::Statement::Query(q) = statement else {
+        return None;
+    };
+    let format = SessionFormat::default();
+    let setting = |name: &str| ctx.setting(name).map(str::to_string);
+    let mut binder = Binder::new(
+        Arc::clone(catalog),
+        &format,
+        ctx.user,
+        ctx.search_path(),
+        Vec::new(),
+        &setting,
+    );
+    let (_, columns) = binder.bind_query(&q).ok()?;
+    Some(columns.into_iter().map(|c| c.sql_type).collect())
+}
+
 fn pg_attribute_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
     let catalog = ctx.catalog;
+    // The binder reads a shared catalog: one copy per read, and only when there are views.
+    let shared = (!catalog.views.is_empty()).then(|| Arc::new(catalog.clone()));
     let mut rows = Vec::new();
     for rel in relations(catalog) {
         match rel {
             Relation::Table(t) => table_attributes(ctx, t, &mut rows),
             Relation::View(v) => {
+                let types = shared
+                    .as_ref()
+                    .and_then(|c| view_column_types(ctx, c, &v.query))
+                    .unwrap_or_default();
                 for (i, column) in v.column_names.iter().enumerate() {
-                    rows.push(Attribute::plain(v.oid, column.clone(), SqlType::Text, i + 1).row());
+                    let sql_type = types.get(i).cloned().unwrap_or(SqlType::Text);
+                    rows.push(Attribute::plain(v.oid, column.clone(), sql_type, i + 1).row());
                 }
             }
             Relation::Sequence(s) => {

@@ -3,7 +3,9 @@
 //! `pg_partitioned_table`, `pg_statistic_ext`).
 //!
 //! Expressions (defaults, CHECK clauses, index expressions and predicates, view queries) are
-//! kept as SQL text where PostgreSQL keeps a node tree; `pg_get_expr` returns them as they are.
+//! kept as SQL text where PostgreSQL keeps a node tree; `pg_get_expr` prints them as
+//! PostgreSQL prints the tree (see [`crate::deparse`]). A `DEFAULT NULL` has no `pg_attrdef`
+//! row, as in PostgreSQL.
 //! `pg_constraint.conkey` of a CHECK lists the columns whose names appear in the expression.
 
 use storage::catalog::{
@@ -18,6 +20,7 @@ use super::oids::{attrdef_oid, exposed_namespace_oid, rel, rewrite_oid};
 use super::type_tables::no_rows;
 use super::types::type_info;
 use super::{table, SystemCtx, SystemTable};
+use crate::deparse::attrdef_expression;
 use crate::error::SqlResult;
 use crate::pgtype::SqlType;
 
@@ -431,14 +434,14 @@ fn pg_attrdef_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
     let mut rows = Vec::new();
     for table in ctx.catalog.tables.values() {
         for column in table.live_columns() {
-            let Some(expression) = column.generated.as_ref().or(column.default.as_ref()) else {
+            let Some(expression) = attrdef_expression(ctx.catalog, table, column) else {
                 continue;
             };
             rows.push(vec![
                 oid(attrdef_oid(table.oid, column.attnum)),
                 oid(table.oid),
                 int2(column.attnum as i16),
-                text(expression.clone()),
+                text(expression),
             ]);
         }
     }
@@ -550,7 +553,7 @@ fn pg_depend_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
             }
         }
         for column in table.live_columns() {
-            if column.default.is_some() || column.generated.is_some() {
+            if attrdef_expression(catalog, table, column).is_some() {
                 let attrdef = attrdef_oid(table.oid, column.attnum);
                 rows.push(dep(
                     rel::PG_ATTRDEF,

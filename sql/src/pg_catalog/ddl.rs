@@ -2,8 +2,10 @@
 //! `pg_get_constraintdef`, `pg_get_viewdef`, `pg_get_functiondef` and the function
 //! signature helpers, in PostgreSQL 16's layout (what psql shows and SQLAlchemy parses).
 //!
-//! Expressions are the SQL text the catalog keeps, not a deparsed node tree: they come back
-//! as written, wrapped in the parentheses PostgreSQL adds where it adds them.
+//! Expressions (CHECK clauses, index expressions and predicates) are the SQL text the
+//! catalog keeps, printed through [`crate::deparse`] as PostgreSQL prints its node trees
+//! (`CHECK ((amount > (0)::numeric))`). An expression the deparser does not model comes
+//! back as written, wrapped in the parentheses PostgreSQL adds where it adds them.
 
 use storage::catalog::{Catalog, ConstraintKind, FunctionDef, TableDef};
 
@@ -15,6 +17,7 @@ use super::names::{qualified_relation_name, relation_name};
 use super::proc_tables::{user_is_security_definer, user_is_strict, user_volatility};
 use super::procs::{builtin_proc, param_type_oid, proc_namespace_name, result_type_oid};
 use super::types::type_name;
+use crate::deparse::{self, columns_of, DeparseCtx, Deparsed, Target};
 use crate::func::Implementation;
 use crate::pgtype::SqlType;
 use storage::catalog::ReferentialAction;
@@ -77,21 +80,48 @@ fn option_value(value: &str) -> String {
     }
 }
 
+/// An index key expression as `pg_get_indexdef` prints it: bare when it prints as a function
+/// call, else in parentheses.
+fn index_key_expression(
+    ctx: &DeparseCtx,
+    columns: &[(String, SqlType)],
+    expression: &str,
+    pretty: bool,
+) -> String {
+    match deparse::expression(ctx, columns, expression, Target::Nothing, pretty) {
+        Some(Deparsed {
+            text,
+            looks_like_function: true,
+        }) => text,
+        Some(Deparsed { text, .. }) => format!("({text})"),
+        None if looks_like_function(expression) => expression.trim().to_string(),
+        None => parenthesize(expression),
+    }
+}
+
 /// `pg_get_indexdef(index, column, pretty)`: the whole `CREATE INDEX` for column 0, else
-/// the key column's name or expression.
+/// the key column's name or expression (empty past the last key).
 pub fn index_definition(
-    catalog: &Catalog,
+    ctx: &DeparseCtx,
     index_oid: u32,
     column: i32,
     pretty: bool,
 ) -> Option<String> {
+    let catalog = ctx.catalog;
     let index = catalog.indexes.get(&index_oid)?;
+    let columns = catalog
+        .tables
+        .get(&index.table)
+        .map(columns_of)
+        .unwrap_or_default();
     let keys = index_keys(index);
     if column > 0 {
         let position = usize::try_from(column - 1).ok()?;
-        let key = keys.get(position)?;
+        let Some(key) = keys.get(position) else {
+            return Some(String::new());
+        };
         return Some(match key.expression {
-            Some(expression) => expression.trim().to_string(),
+            Some(expression) => index_key_expression(ctx, &columns, expression, pretty),
             None => quote_identifier(&index_key_column(catalog, index, key, position).0),
         });
     }
@@ -100,8 +130,7 @@ pub fn index_definition(
     for (position, key) in keys.iter().enumerate() {
         let (column_name, sql_type) = index_key_column(catalog, index, key, position);
         let mut text = match key.expression {
-            Some(expression) if looks_like_function(expression) => expression.trim().to_string(),
-            Some(expression) => parenthesize(expression),
+            Some(expression) => index_key_expression(ctx, &columns, expression, pretty),
             None => quote_identifier(&column_name),
         };
         let opclass = opclasses.get(position).copied().unwrap_or(0);
@@ -114,11 +143,17 @@ pub fn index_definition(
         }
         key_texts.push(text);
     }
+    // Pretty output (PRETTYFLAG_SCHEMA) qualifies the table only when it is not visible.
+    let table_name = if pretty {
+        relation_name(catalog, index.table)?
+    } else {
+        qualified_relation_name(catalog, index.table)?
+    };
     let mut definition = format!(
         "CREATE {}INDEX {} ON {} USING {} ({})",
         if index.unique { "UNIQUE " } else { "" },
         quote_identifier(&index.name),
-        qualified_relation_name(catalog, index.table)?,
+        table_name,
         access_method_name(index_am(&index.method)).unwrap_or("btree"),
         key_texts.join(", ")
     );
@@ -131,10 +166,11 @@ pub fn index_definition(
         definition.push_str(&format!(" WITH ({})", options.join(", ")));
     }
     if let Some(predicate) = &index.predicate {
-        let predicate = if pretty {
-            predicate.trim().to_string()
-        } else {
-            parenthesize(predicate)
+        let predicate = match deparse::expression(ctx, &columns, predicate, Target::Boolean, pretty)
+        {
+            Some(deparsed) => deparsed.text,
+            None if pretty => predicate.trim().to_string(),
+            None => parenthesize(predicate),
         };
         definition.push_str(&format!(" WHERE {predicate}"));
     }
@@ -165,10 +201,11 @@ fn action_text(action: ReferentialAction) -> Option<&'static str> {
 
 /// `pg_get_constraintdef(constraint, pretty)`.
 pub fn constraint_definition(
-    catalog: &Catalog,
+    ctx: &DeparseCtx,
     constraint_oid: u32,
     pretty: bool,
 ) -> Option<String> {
+    let catalog = ctx.catalog;
     let (table, constraint) = catalog.tables.values().find_map(|t| {
         t.constraints
             .iter()
@@ -183,10 +220,11 @@ pub fn constraint_definition(
             format!("UNIQUE ({})", column_list(table, columns))
         }
         ConstraintKind::Check { expression } => {
-            if pretty {
-                format!("CHECK ({})", expression.trim())
-            } else {
-                format!("CHECK ({})", parenthesize(expression))
+            let columns = columns_of(table);
+            match deparse::expression(ctx, &columns, expression, Target::Boolean, pretty) {
+                Some(deparsed) => format!("CHECK ({})", deparsed.text),
+                None if pretty => format!("CHECK ({})", expression.trim()),
+                None => format!("CHECK ({})", parenthesize(expression)),
             }
         }
         ConstraintKind::ForeignKey {

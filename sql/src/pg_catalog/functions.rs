@@ -24,6 +24,7 @@ use super::privilege_functions as privilege;
 use super::procs::{builtin_proc, proc_oid_by_name, support_procs};
 use super::size_functions::{database_size, pg_size_pretty, relation_size};
 use super::types::{format_type, type_info, type_oid_by_name};
+use crate::deparse::{self, columns_of, DeparseCtx, Target};
 use crate::error::{code, SqlError, SqlResult};
 use crate::func::registry::Registry;
 use crate::func::{FnCtx, Param, Returns, Volatility};
@@ -337,9 +338,36 @@ fn format_type_fn(_: &FnCtx, args: &[Value]) -> SqlResult<Value> {
     ))
 }
 
-/// `pg_get_expr(expression, relation[, pretty])`: the expression's SQL text.
-fn pg_get_expr(_: &FnCtx, args: &[Value]) -> SqlResult<Value> {
-    Ok(args.first().cloned().unwrap_or(Value::Null))
+/// What deparsing a stored expression reads in a call.
+fn deparse_ctx<'a>(ctx: &'a FnCtx) -> DeparseCtx<'a> {
+    DeparseCtx {
+        catalog: catalog_of(ctx),
+        format: ctx.format,
+    }
+}
+
+/// `pg_get_expr(expression, relation[, pretty])`: the stored expression as PostgreSQL
+/// prints its node tree (a list of them for `pg_index.indexprs`); the stored text when the
+/// deparser does not model it.
+fn pg_get_expr(ctx: &FnCtx, args: &[Value]) -> SqlResult<Value> {
+    let Some(Value::Text(text)) = args.first() else {
+        return Ok(args.first().cloned().unwrap_or(Value::Null));
+    };
+    let table = arg_oid(args, 1).and_then(|oid| catalog_of(ctx).tables.get(&oid));
+    let columns = table.map(columns_of).unwrap_or_default();
+    // A default or generation expression was coerced to its column's type when stored.
+    let column_type = table.and_then(|t| {
+        t.live_columns()
+            .find(|c| c.generated.as_ref().or(c.default.as_ref()) == Some(text))
+            .map(|c| SqlType::from_data_type(&c.data_type))
+    });
+    let target = column_type.as_ref().map_or(Target::Nothing, Target::Column);
+    let pretty = bool_arg(args, 2);
+    let dctx = deparse_ctx(ctx);
+    let printed = deparse::expression(&dctx, &columns, text, target, pretty)
+        .map(|d| d.text)
+        .or_else(|| deparse::expression_list(&dctx, &columns, text, pretty));
+    Ok(Value::Text(printed.unwrap_or_else(|| text.clone())))
 }
 
 fn pg_get_indexdef(ctx: &FnCtx, args: &[Value]) -> SqlResult<Value> {
@@ -352,7 +380,7 @@ fn pg_get_indexdef(ctx: &FnCtx, args: &[Value]) -> SqlResult<Value> {
         return Ok(Value::Null);
     }
     Ok(text_or_null(ddl::index_definition(
-        catalog_of(ctx),
+        &deparse_ctx(ctx),
         index,
         column,
         bool_arg(args, 2),
@@ -364,7 +392,7 @@ fn pg_get_constraintdef(ctx: &FnCtx, args: &[Value]) -> SqlResult<Value> {
         return Ok(Value::Null);
     };
     Ok(text_or_null(ddl::constraint_definition(
-        catalog_of(ctx),
+        &deparse_ctx(ctx),
         constraint,
         bool_arg(args, 1),
     )))

@@ -16,8 +16,10 @@ use super::oids::{exposed_namespace_oid, rel};
 use super::proc_tables::{user_is_security_definer, user_is_strict, user_volatility};
 use super::types::type_info;
 use super::{table, SystemCtx, SystemTable};
+use crate::deparse::{self, DeparseCtx};
 use crate::error::SqlResult;
 use crate::pgtype::SqlType;
+use crate::types::SessionFormat;
 
 const COLUMNS: u32 = rel::FIRST_VIEW + 103;
 const ROUTINES: u32 = rel::FIRST_VIEW + 110;
@@ -326,6 +328,11 @@ fn column_row(ctx: &SystemCtx, c: ColumnFacts) -> Row {
 
 fn columns_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
     let catalog = ctx.catalog;
+    let format = SessionFormat::default();
+    let deparse_ctx = DeparseCtx {
+        catalog,
+        format: &format,
+    };
     let no_identity = || {
         [
             Value::Null,
@@ -341,6 +348,14 @@ fn columns_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
         match relation {
             Relation::Table(t) => {
                 for (position, column) in t.live_columns().enumerate() {
+                    // `pg_get_expr(adbin, adrelid)`, as PostgreSQL's view computes both.
+                    let printed = |text: &str| {
+                        deparse::column_expression(&deparse_ctx, t, column, text, false)
+                    };
+                    let generated = column.generated.as_deref().map(printed);
+                    let default = deparse::attrdef_expression(catalog, t, column)
+                        .filter(|_| column.generated.is_none())
+                        .map(printed);
                     rows.push(column_row(
                         ctx,
                         ColumnFacts {
@@ -349,11 +364,11 @@ fn columns_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
                             name: &column.name,
                             position: position + 1,
                             sql_type: SqlType::from_data_type(&column.data_type),
-                            default: column.default.as_deref(),
+                            default: default.as_deref(),
                             nullable: !column.not_null,
                             identity: column.identity,
                             identity_facts: identity_facts(ctx, t, column),
-                            generated: column.generated.as_deref(),
+                            generated: generated.as_deref(),
                             updatable: true,
                         },
                     ));

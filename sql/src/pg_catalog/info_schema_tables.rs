@@ -17,7 +17,9 @@ use super::ident::quote_identifier;
 use super::names::{namespace_name, relations, role_by_oid, Relation};
 use super::oids::{exposed_namespace_oid, rel};
 use super::{table, SystemCtx, SystemTable, INFORMATION_SCHEMA_NAMESPACE, PG_CATALOG_NAMESPACE};
+use crate::deparse::DeparseCtx;
 use crate::error::SqlResult;
+use crate::types::SessionFormat;
 
 const fn view(n: u32) -> u32 {
     rel::FIRST_VIEW + 100 + n
@@ -519,6 +521,11 @@ fn constraint_column_usage_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
 
 fn check_constraints_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
     let catalog = ctx.catalog;
+    let format = SessionFormat::default();
+    let deparse_ctx = DeparseCtx {
+        catalog,
+        format: &format,
+    };
     let mut rows = Vec::new();
     for table in catalog.tables.values() {
         let schema = schema_of(catalog, table.schema);
@@ -526,7 +533,7 @@ fn check_constraints_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
             if !matches!(constraint.kind, ConstraintKind::Check { .. }) {
                 continue;
             }
-            let clause = constraint_definition(catalog, constraint.oid, false)
+            let clause = constraint_definition(&deparse_ctx, constraint.oid, false)
                 .map(|d| d.trim_start_matches("CHECK ").to_string());
             rows.push(vec![
                 name(ctx.database),

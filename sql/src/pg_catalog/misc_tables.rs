@@ -10,7 +10,7 @@ use storage::catalog::Catalog;
 use storage::types::{Row, Value};
 
 use super::datum::*;
-use super::names::bootstrap_owner;
+use super::names::{bootstrap_owner, shown_schema_owner};
 use super::oids::{exposed_namespace_oid, public_namespace_oid, rel, tablespace, FIRST_EXTENSION};
 use super::privileges::{database_acl, namespace_acl};
 use super::type_tables::no_rows;
@@ -253,11 +253,12 @@ fn pg_namespace_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
         ) {
             continue;
         }
+        let owner = shown_schema_owner(catalog, ctx.user, schema);
         rows.push(vec![
             oid(exposed_namespace_oid(catalog, schema.oid)),
             name(schema.name.clone()),
-            oid(schema.owner),
-            text_array_or_null(namespace_acl(ctx, schema.oid, schema.owner)),
+            oid(owner),
+            text_array_or_null(namespace_acl(ctx, schema.oid, owner)),
         ]);
     }
     Ok(rows)

@@ -181,13 +181,55 @@ pub fn role_by_oid(catalog: &Catalog, session_user: &str, oid: Oid) -> Option<Ro
     if oid == BOOTSTRAP_SUPERUSER_OID {
         return all.into_iter().find(|r| r.superuser);
     }
+    if oid == PG_DATABASE_OWNER_OID {
+        return Some(RoleView {
+            oid,
+            name: PG_DATABASE_OWNER.to_string(),
+            superuser: false,
+            inherit: true,
+            create_role: false,
+            create_db: false,
+            can_login: false,
+            replication: false,
+            bypass_rls: false,
+            connection_limit: -1,
+            valid_until: None,
+            has_password: false,
+            member_of: Vec::new(),
+            settings: Vec::new(),
+        });
+    }
     None
+}
+
+/// PostgreSQL's predefined role that stands for the owner of the current database; it owns
+/// the `public` schema (PostgreSQL 15+).
+pub const PG_DATABASE_OWNER_OID: Oid = 6171;
+pub const PG_DATABASE_OWNER: &str = "pg_database_owner";
+
+/// The owner `pg_namespace` shows for a schema: `pg_database_owner` for `public` while the
+/// bootstrap superuser (its owner from creation) still owns it.
+pub fn shown_schema_owner(
+    catalog: &Catalog,
+    session_user: &str,
+    schema: &storage::catalog::SchemaDef,
+) -> Oid {
+    let bootstrap = schema.owner == BOOTSTRAP_SUPERUSER_OID
+        || schema.owner == bootstrap_owner(catalog, session_user);
+    if schema.name == "public" && bootstrap {
+        PG_DATABASE_OWNER_OID
+    } else {
+        schema.owner
+    }
 }
 
 /// `regrole` output / `pg_get_userbyid` for a known role (see [`role_by_oid`]).
 pub fn role_name(catalog: &Catalog, oid: Oid) -> Option<String> {
     if let Some(role) = catalog.roles.get(&oid) {
         return Some(role.name.clone());
+    }
+    if oid == PG_DATABASE_OWNER_OID {
+        return Some(PG_DATABASE_OWNER.to_string());
     }
     if oid == BOOTSTRAP_SUPERUSER_OID {
         return catalog

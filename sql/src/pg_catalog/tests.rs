@@ -531,35 +531,48 @@ fn indexes_and_constraints_point_at_each_other() {
 fn definitions_print_like_postgres() {
     let s = sample_catalog();
     let c = &s.catalog;
+    let format = crate::types::SessionFormat::default();
+    let ctx = crate::deparse::DeparseCtx {
+        catalog: c,
+        format: &format,
+    };
     assert_eq!(
-        ddl::index_definition(c, s.pkey, 0, true).as_deref(),
+        ddl::index_definition(&ctx, s.pkey, 0, false).as_deref(),
         Some("CREATE UNIQUE INDEX customers_pkey ON public.customers USING btree (id)")
     );
     assert_eq!(
-        ddl::index_definition(c, s.embedding_index, 0, false).as_deref(),
+        ddl::index_definition(&ctx, s.pkey, 0, true).as_deref(),
+        Some("CREATE UNIQUE INDEX customers_pkey ON customers USING btree (id)")
+    );
+    assert_eq!(
+        ddl::index_definition(&ctx, s.pkey, 2, true).as_deref(),
+        Some("")
+    );
+    assert_eq!(
+        ddl::index_definition(&ctx, s.embedding_index, 0, false).as_deref(),
         Some(
             "CREATE INDEX customers_embedding_idx ON public.customers USING hnsw (embedding vector_cosine_ops) WITH (m='16')"
         )
     );
     assert_eq!(
-        ddl::index_definition(c, s.embedding_index, 1, true).as_deref(),
+        ddl::index_definition(&ctx, s.embedding_index, 1, true).as_deref(),
         Some("embedding")
     );
     assert_eq!(
-        ddl::constraint_definition(c, s.fkey, true).as_deref(),
+        ddl::constraint_definition(&ctx, s.fkey, true).as_deref(),
         Some("FOREIGN KEY (customer_id) REFERENCES customers(id) ON DELETE CASCADE")
     );
     assert_eq!(
-        ddl::constraint_definition(c, s.pkey, true).as_deref(),
+        ddl::constraint_definition(&ctx, s.pkey, true).as_deref(),
         Some("PRIMARY KEY (id)")
     );
     assert_eq!(
-        ddl::constraint_definition(c, s.check, false).as_deref(),
-        Some("CHECK ((total > 0))")
+        ddl::constraint_definition(&ctx, s.check, false).as_deref(),
+        Some("CHECK ((total > (0)::numeric))")
     );
     assert_eq!(
-        ddl::constraint_definition(c, s.check, true).as_deref(),
-        Some("CHECK (total > 0)")
+        ddl::constraint_definition(&ctx, s.check, true).as_deref(),
+        Some("CHECK (total > 0::numeric)")
     );
     assert_eq!(
         ddl::view_definition(c, s.view).as_deref(),

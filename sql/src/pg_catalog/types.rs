@@ -199,6 +199,19 @@ const BASE_TYPES: &[Base] = &[
         collation: collation::DEFAULT,
         ..base(oid::VARCHAR, "varchar", -1, 'S', 1015, "varchar", "ix")
     },
+    // `bit` and `varbit` are listed (pgvector-python's `register_vector` looks `bit` up and
+    // insists on finding it) though custos cannot store them yet.
+    Base {
+        modin: "bittypmodin",
+        modout: "bittypmodout",
+        ..base(1560, "bit", -1, 'V', 1561, "bit_", "ix")
+    },
+    Base {
+        preferred: true,
+        modin: "varbittypmodin",
+        modout: "varbittypmodout",
+        ..base(1562, "varbit", -1, 'V', 1563, "varbit_", "ix")
+    },
     base(oid::DATE, "date", 4, 'D', 1182, "date_", "ip"),
     Base {
         modin: "timetypmodin",
@@ -405,6 +418,10 @@ fn standard_name(type_oid: u32) -> Option<&'static str> {
         oid::NUMERIC => "numeric",
         oid::INTERVAL => "interval",
         oid::CHAR => "\"char\"",
+        1560 => "bit",
+        1562 => "bit varying",
+        // Not a keyword before PostgreSQL 16's SQL/JSON syntax: printed bare.
+        oid::JSON => "json",
         _ => return None,
     })
 }
@@ -512,6 +529,7 @@ fn base_type_oid_by_name(text: &str) -> Option<u32> {
         "boolean" => Some(oid::BOOL),
         "character varying" | "char varying" => Some(oid::VARCHAR),
         "character" | "char" => Some(oid::BPCHAR),
+        "bit varying" => Some(1562),
         "decimal" | "dec" => Some(oid::NUMERIC),
         "time without time zone" => Some(oid::TIME),
         "timestamp without time zone" => Some(oid::TIMESTAMP),

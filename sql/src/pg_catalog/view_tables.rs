@@ -15,8 +15,10 @@ use super::names::{namespace_name, relations, role_by_oid, Relation};
 use super::oids::{exposed_namespace_oid, rel};
 use super::type_tables::no_rows;
 use super::{table, SystemCtx, SystemTable};
+use crate::deparse::DeparseCtx;
 use crate::error::SqlResult;
 use crate::pgtype::SqlType;
+use crate::types::SessionFormat;
 
 /// The pgvector version `pg_available_extensions` offers.
 pub const VECTOR_EXTENSION_VERSION: &str = "0.8.0";
@@ -186,7 +188,59 @@ pub(super) fn tables() -> Vec<SystemTable> {
             ],
             pg_available_extensions_rows,
         ),
+        table(
+            "pg_catalog",
+            "pg_stat_progress_create_index",
+            view(40),
+            vec![
+                ("pid", INT4),
+                ("datid", OID),
+                ("datname", NAME),
+                ("relid", OID),
+                ("index_relid", OID),
+                ("command", TEXT),
+                ("phase", TEXT),
+                ("lockers_total", INT8),
+                ("lockers_done", INT8),
+                ("current_locker_pid", INT8),
+                ("blocks_total", INT8),
+                ("blocks_done", INT8),
+                ("tuples_total", INT8),
+                ("tuples_done", INT8),
+                ("partitions_total", INT8),
+                ("partitions_done", INT8),
+            ],
+            pg_stat_progress_create_index_rows,
+        ),
     ]
+}
+
+/// Vector index builds running now (storage lists them per segment being built).
+fn pg_stat_progress_create_index_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
+    let count = |n: u64| int8(i64::try_from(n).unwrap_or(i64::MAX));
+    Ok(storage::vector_progress::builds_in_progress()
+        .into_iter()
+        .map(|build| {
+            vec![
+                Value::Int4(build.pid),
+                oid(super::DATABASE_OID),
+                name(ctx.database),
+                oid(build.table),
+                oid(build.index),
+                text("CREATE INDEX"),
+                text(build.phase),
+                int8(0),
+                int8(0),
+                int8(0),
+                count(build.blocks_total),
+                count(build.blocks_done),
+                count(build.tuples_total),
+                count(build.tuples_done),
+                int8(0),
+                int8(0),
+            ]
+        })
+        .collect())
 }
 
 /// A memory setting (`4MB`) as PostgreSQL shows it: a number of kB.
@@ -326,6 +380,11 @@ fn pg_views_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
 
 fn pg_indexes_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
     let catalog = ctx.catalog;
+    let format = SessionFormat::default();
+    let deparse_ctx = DeparseCtx {
+        catalog,
+        format: &format,
+    };
     Ok(catalog
         .indexes
         .values()
@@ -336,7 +395,7 @@ fn pg_indexes_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
                 name(table.name.clone()),
                 name(i.name.clone()),
                 Value::Null,
-                text_or_null(index_definition(catalog, i.oid, 0, false)),
+                text_or_null(index_definition(&deparse_ctx, i.oid, 0, false)),
             ])
         })
         .collect())

@@ -8,6 +8,7 @@
 //! `rewrite`.
 
 mod rewrite;
+mod vector;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use crate::pg_catalog::SystemTable;
 use crate::pgtype::SqlType;
 
 pub use rewrite::map_outer_refs;
+pub use vector::{VectorJoin, VectorScan};
 
 /// A column of a plan's output.
 #[derive(Debug, Clone, PartialEq)]
@@ -415,11 +417,23 @@ pub enum FrameBound {
     UnboundedFollowing,
 }
 
+/// A frame's `EXCLUDE` clause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameExclude {
+    NoOthers,
+    CurrentRow,
+    /// The current row and its peers.
+    Group,
+    /// The current row's peers, not the row itself.
+    Ties,
+}
+
 #[derive(Clone)]
 pub struct Frame {
     pub units: FrameUnits,
     pub start: FrameBound,
     pub end: FrameBound,
+    pub exclude: FrameExclude,
 }
 
 #[derive(Clone)]
@@ -487,6 +501,8 @@ pub enum Plan {
         filter: Option<Expr>,
         row_id: bool,
     },
+    /// `ORDER BY column <op> query LIMIT k`: a table's nearest rows (see `plan/vector.rs`).
+    VectorScan(Box<VectorScan>),
     SystemScan {
         table: &'static SystemTable,
         filter: Option<Expr>,

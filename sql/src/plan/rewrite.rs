@@ -244,6 +244,28 @@ impl Plan {
                     .collect::<R<_>>()?,
             },
             other @ Plan::CteScan { .. } => other,
+            Plan::VectorScan(scan) => {
+                let scan = *scan;
+                let join = match scan.join {
+                    Some(join) => Some(super::VectorJoin {
+                        other: join.other.map_exprs(depth, f)?,
+                        table_keys: all(join.table_keys, depth, f)?,
+                        other_keys: all(join.other_keys, depth, f)?,
+                        residual: opt(join.residual, depth, f)?,
+                        ..join
+                    }),
+                    None => None,
+                };
+                Plan::VectorScan(Box::new(super::VectorScan {
+                    query: f(scan.query, depth)?,
+                    distance: f(scan.distance, depth)?,
+                    limit: f(scan.limit, depth)?,
+                    offset: opt(scan.offset, depth, f)?,
+                    filter: opt(scan.filter, depth, f)?,
+                    join,
+                    ..scan
+                }))
+            }
         })
     }
 }

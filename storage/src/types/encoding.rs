@@ -69,17 +69,18 @@ pub fn encode_value(out: &mut Vec<u8>, value: &Value) {
             out.push(1);
             out.push(*b as u8);
         }
+        // The common fixed-width values in one append each (WAL records of bulk loads).
         Value::Int2(x) => {
-            out.push(2);
-            out.extend_from_slice(&x.to_le_bytes());
+            let [a, b] = x.to_le_bytes();
+            out.extend_from_slice(&[2, a, b]);
         }
         Value::Int4(x) => {
-            out.push(3);
-            out.extend_from_slice(&x.to_le_bytes());
+            let [a, b, c, d] = x.to_le_bytes();
+            out.extend_from_slice(&[3, a, b, c, d]);
         }
         Value::Int8(x) => {
-            out.push(4);
-            out.extend_from_slice(&x.to_le_bytes());
+            let [a, b, c, d, e, f, g, h] = x.to_le_bytes();
+            out.extend_from_slice(&[4, a, b, c, d, e, f, g, h]);
         }
         Value::Float4(x) => {
             out.push(5);
@@ -104,6 +105,7 @@ pub fn encode_value(out: &mut Vec<u8>, value: &Value) {
             }
         }
         Value::Text(s) => {
+            out.reserve(s.len() + 11);
             out.push(8);
             put_bytes(out, s.as_bytes());
         }

@@ -52,6 +52,7 @@ impl DataType {
     /// Whether a value may be stored in a column of this type (NULL fits every type).
     /// Length, precision and dimension checks belong to the SQL layer's casts; this is the
     /// last line of defence against a value of the wrong variant.
+    #[inline]
     pub fn accepts(&self, value: &Value) -> bool {
         match (self, value) {
             (_, Value::Null) => true,

@@ -128,6 +128,7 @@ impl Value {
     }
 
     /// Approximate heap and inline size in bytes, for memtable accounting.
+    #[inline]
     pub fn approx_size(&self) -> usize {
         let inline = std::mem::size_of::<Value>();
         inline

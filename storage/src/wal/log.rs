@@ -2,9 +2,11 @@
 //!
 //! Threads: committers call [`Wal::append`] while holding the engine's commit lock (so records
 //! enter the log in LSN order), release it, and block in [`Wal::wait_durable`]. One dedicated
-//! flusher thread takes everything appended so far, writes it with one `write` and makes it
-//! durable with one `fdatasync`: committers that arrive while an fsync is running share the
-//! next one. Nothing is acknowledged before its fsync returns.
+//! flusher thread takes everything appended so far, writes it (small records are copied into
+//! one buffer; a large one, framed where it was built, is written from its own buffer:
+//! [`Wal::append_framed`]) and makes it durable with one `fdatasync`: committers that arrive
+//! while an fsync is running share the next one. Nothing is acknowledged before its fsync
+//! returns.
 //!
 //! After a failed write or fsync the log refuses new appends, fails every waiter whose record
 //! was not durable, and stays so until the engine (having undone those transactions in memory)
@@ -19,7 +21,9 @@ use std::thread::JoinHandle;
 
 use parking_lot::{Condvar, Mutex};
 
-use super::record::{file_header, frame_record, read_wal_file, WalRecord, RECORD_HEADER_LEN};
+use super::record::{
+    file_header, frame_record, read_wal_file, FramedRecord, WalRecord, RECORD_HEADER_LEN,
+};
 use crate::error::{Result, StorageError};
 use crate::files::Faults;
 
@@ -32,8 +36,57 @@ struct ActiveFile {
     durable_len: u64,
 }
 
+/// Records appended and not written yet, in LSN order: small ones framed into a shared buffer,
+/// large ones (a bulk load's megabytes) kept in the buffer they were built in, uncopied.
+#[derive(Default)]
+struct Pending {
+    /// `(buffer, start)`: the bytes to write are `buffer[start..]`.
+    chunks: Vec<(Vec<u8>, usize)>,
+    /// Whether the last chunk is a shared buffer that small records may extend.
+    last_shared: bool,
+    bytes: usize,
+}
+
+/// A record at least this large is queued in its own buffer rather than copied.
+const OWN_BUFFER_BYTES: usize = 64 << 10;
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.bytes == 0
+    }
+
+    fn push_copy(&mut self, lsn: u64, payload: &[u8]) {
+        if !self.last_shared {
+            self.chunks
+                .push((Vec::with_capacity(payload.len() + RECORD_HEADER_LEN), 0));
+            self.last_shared = true;
+        }
+        let (buffer, _) = self.chunks.last_mut().expect("a shared chunk");
+        let before = buffer.len();
+        frame_record(buffer, lsn, payload);
+        self.bytes += buffer.len() - before;
+    }
+
+    fn push_framed(&mut self, record: FramedRecord) {
+        let length = record.as_slice().len();
+        if length < OWN_BUFFER_BYTES {
+            // Small: cheaper to copy than to keep one more buffer.
+            if !self.last_shared {
+                self.chunks.push((Vec::with_capacity(length), 0));
+                self.last_shared = true;
+            }
+            let (buffer, _) = self.chunks.last_mut().expect("a shared chunk");
+            buffer.extend_from_slice(record.as_slice());
+        } else {
+            self.chunks.push((record.bytes, record.start));
+            self.last_shared = false;
+        }
+        self.bytes += length;
+    }
+}
+
 struct State {
-    pending: Vec<u8>,
+    pending: Pending,
     pending_last_lsn: u64,
     durable_lsn: u64,
     failure: Option<String>,
@@ -204,7 +257,7 @@ impl Wal {
         let shared = Arc::new(Shared {
             durable: AtomicU64::new(next_lsn - 1),
             state: Mutex::new(State {
-                pending: Vec::new(),
+                pending: Pending::default(),
                 pending_last_lsn: next_lsn - 1,
                 durable_lsn: next_lsn - 1,
                 failure: None,
@@ -245,8 +298,23 @@ impl Wal {
             });
         }
         debug_assert_eq!(lsn, state.pending_last_lsn + 1, "WAL appends out of order");
-        state.pending.reserve(payload.len() + RECORD_HEADER_LEN);
-        frame_record(&mut state.pending, lsn, payload);
+        state.pending.push_copy(lsn, payload);
+        state.pending_last_lsn = lsn;
+        self.shared.work_ready.notify_one();
+        Ok(())
+    }
+
+    /// Queues one committed transaction already framed as a record (see
+    /// [`super::PayloadBuilder::frame`]); a large one is written from its own buffer.
+    pub fn append_framed(&self, lsn: u64, record: FramedRecord) -> Result<()> {
+        let mut state = self.shared.state.lock();
+        if let Some(failure) = &state.failure {
+            return Err(StorageError::ReadOnly {
+                reason: failure.clone(),
+            });
+        }
+        debug_assert_eq!(lsn, state.pending_last_lsn + 1, "WAL appends out of order");
+        state.pending.push_framed(record);
         state.pending_last_lsn = lsn;
         self.shared.work_ready.notify_one();
         Ok(())
@@ -315,7 +383,7 @@ impl Wal {
             .set_len(active.durable_len)
             .map_err(|e| StorageError::io(&active.path, e))?;
         self.shared.faults.fsync(&active.file, &active.path)?;
-        state.pending.clear();
+        state.pending = Pending::default();
         state.pending_last_lsn = state.durable_lsn;
         state.failure = None;
         state.failure_disk_full = None;
@@ -451,7 +519,7 @@ fn flusher_loop(shared: &Shared) {
         state.flushing = false;
         match outcome {
             Ok(()) => {
-                active.durable_len += batch.len() as u64;
+                active.durable_len += batch.bytes as u64;
                 state.durable_lsn = batch_last_lsn;
                 shared.durable.store(batch_last_lsn, Ordering::Release);
                 state.fsyncs += 1;
@@ -472,17 +540,19 @@ fn flusher_loop(shared: &Shared) {
     }
 }
 
-fn write_batch(shared: &Shared, active: &mut ActiveFile, batch: &[u8]) -> Result<()> {
+fn write_batch(shared: &Shared, active: &mut ActiveFile, batch: &Pending) -> Result<()> {
     shared.faults.check_write(&active.path)?;
     use std::io::{Seek, SeekFrom};
     active
         .file
         .seek(SeekFrom::Start(active.durable_len))
         .map_err(|e| StorageError::io(&active.path, e))?;
-    active
-        .file
-        .write_all(batch)
-        .map_err(|e| StorageError::io(&active.path, e))?;
+    for (buffer, start) in &batch.chunks {
+        active
+            .file
+            .write_all(&buffer[*start..])
+            .map_err(|e| StorageError::io(&active.path, e))?;
+    }
     shared.faults.fsync(&active.file, &active.path)
 }
 

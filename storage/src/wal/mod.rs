@@ -4,4 +4,4 @@ pub mod log;
 pub mod record;
 
 pub use log::{RecoveredWal, Wal};
-pub use record::{PayloadBuilder, WalOp, WalRecord};
+pub use record::{FramedRecord, PayloadBuilder, WalOp, WalRecord};
