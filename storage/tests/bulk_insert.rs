@@ -150,3 +150,56 @@ fn a_key_committed_after_a_bulk_check_is_caught_at_commit() {
     bulk.commit().unwrap();
     assert_eq!(engine.begin().scan_all(table.oid).unwrap().len(), 1_001);
 }
+
+#[test]
+fn own_rows_in_key_order_are_found_deleted_and_rolled_back_like_any_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path());
+    let table = create_customers(&engine);
+    let mut txn = engine.begin();
+    // Keys in order: checked against the row before them only.
+    txn.insert_batch(table.oid, (1..=100).map(customer).collect())
+        .unwrap();
+    let lookup = |txn: &storage::Transaction, id: i64| {
+        ids(&txn.index_lookup(table.pkey, &[Value::Int8(id)]).unwrap())
+    };
+    assert_eq!(lookup(&txn, 37), vec![37]);
+    assert!(lookup(&txn, 101).is_empty());
+    let range = txn
+        .index_range(
+            table.pkey,
+            Bound::Included(vec![Value::Int8(98)]),
+            Bound::Unbounded,
+        )
+        .unwrap();
+    assert_eq!(ids(&range), vec![98, 99, 100]);
+    // Duplicates of keys in the middle and at the end are refused.
+    for id in [1, 50, 100] {
+        let error = txn.insert(table.oid, customer(id)).unwrap_err();
+        assert_eq!(error.sqlstate(), "23505", "{id}");
+    }
+    // A savepoint rolls back rows at the end; the keys are free again.
+    let savepoint = txn.savepoint();
+    txn.insert_batch(table.oid, (101..=110).map(customer).collect())
+        .unwrap();
+    txn.rollback_to(savepoint);
+    assert!(lookup(&txn, 105).is_empty());
+    txn.insert(table.oid, customer(105)).unwrap();
+    // Deleting a row in the middle, and a key out of order.
+    let row_id = txn.index_lookup(table.pkey, &[Value::Int8(40)]).unwrap()[0].0;
+    txn.delete(table.oid, row_id).unwrap();
+    assert!(lookup(&txn, 40).is_empty());
+    txn.insert(table.oid, customer(40)).unwrap();
+    assert_eq!(
+        txn.insert(table.oid, customer(41)).unwrap_err().sqlstate(),
+        "23505"
+    );
+    txn.insert(table.oid, customer(0)).unwrap();
+    assert_eq!(lookup(&txn, 40), vec![40]);
+    assert_eq!(lookup(&txn, 0), vec![0]);
+    txn.commit().unwrap();
+    let reader = engine.begin();
+    let mut expected: Vec<i64> = (0..=100).collect();
+    expected.push(105);
+    assert_eq!(ids(&reader.scan_all(table.oid).unwrap()), expected);
+}

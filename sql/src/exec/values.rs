@@ -1,5 +1,5 @@
 //! Values at the edges: text input and output for every SQL type (catalog types included),
-//! index keys in the column's storage type, session functions, COPY rows.
+//! index keys in the column's storage type, session functions.
 
 use storage::catalog::{Catalog, SequenceDef};
 use storage::types::{DataType, Value};
