@@ -2,61 +2,10 @@
 //! EXCLUDE), FETCH ... WITH TIES, ordered-set aggregates, multi-column IN, OVERLAPS,
 //! BETWEEN SYMMETRIC and SQL/JSON paths, through a Session with results as text.
 
-use sql::engine::{Database, DatabaseOptions, Outcome, Session};
+mod common;
 
-fn open() -> (tempfile::TempDir, Session) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path(), DatabaseOptions::default()).unwrap();
-    db.bootstrap_superuser("custos", || "SCRAM-SHA-256$4096:c2FsdA==$a:b".into())
-        .unwrap();
-    let session = db.session("custos", "custos", &[]).unwrap();
-    (dir, session)
-}
-
-/// Runs a query string; one line per row (`|`-separated, NULL as `NULL`), the command tag,
-/// or `ERROR <code> <message>`.
-fn run(s: &mut Session, sql: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let statements = match s.parse(sql) {
-        Ok(st) => st,
-        Err(e) => return vec![format!("ERROR {} {}", e.code, e.message)],
-    };
-    let n = statements.len();
-    for (i, st) in statements.into_iter().enumerate() {
-        let result = s.prepare(st, &[]).and_then(|p| s.execute(&p, &[]));
-        let result = result.and_then(|o| {
-            if i + 1 == n {
-                s.commit_implicit()?;
-            }
-            Ok(o)
-        });
-        match result {
-            Ok(Outcome::Rows { columns, rows, .. }) => {
-                for r in rows {
-                    let line: Vec<String> = r
-                        .iter()
-                        .zip(&columns)
-                        .map(|(v, c)| {
-                            if v.is_null() {
-                                "NULL".to_string()
-                            } else {
-                                s.output_text(v, &c.sql_type)
-                            }
-                        })
-                        .collect();
-                    out.push(line.join("|"));
-                }
-            }
-            Ok(Outcome::Command { tag }) => out.push(tag),
-            Ok(_) => out.push("other".into()),
-            Err(e) => {
-                out.push(format!("ERROR {} {}", e.code, e.message));
-                return out;
-            }
-        }
-    }
-    out
-}
+use common::{open, run};
+use sql::engine::{Outcome, Session};
 
 /// Runs the statements of `CUSTOS_ADHOC_SQL` (one per line) and prints their results; for
 /// trying queries by hand: `CUSTOS_ADHOC_SQL=... cargo test -p custos-sql --test
