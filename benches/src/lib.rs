@@ -9,6 +9,8 @@
 //!
 //! [`wire`] holds the parts of `wire_bench`, which drives the `custos` server and PostgreSQL 15
 //! over the wire.
+//!
+//! [`npy`] reads and writes the NumPy `.npy` files the data sets and the Python baselines use.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use rand::{Rng, SeedableRng};
 use storage::types::{encode_row, DataType, Numeric, Row, Value};
 use storage::Engine;
 
+pub mod npy;
 pub mod wire;
 
 /// Dimensions of the `embedding` column.

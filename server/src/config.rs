@@ -7,9 +7,19 @@
 //! data_dir = "/var/lib/custos"      # relative paths are relative to the file's directory
 //! listen = "127.0.0.1:5433"
 //! max_connections = 100
-//! model_dir = "models"              # embedding model files (used by a later release)
+//! model_dir = "models"              # embedding model files (else $CUSTOS_MODEL_DIR)
 //! authentication_timeout_seconds = 60
 //! shutdown_timeout_seconds = 10
+//! # rag_answer(): an OpenAI-compatible chat-completions endpoint (http:// only)
+//! llm_endpoint = "http://127.0.0.1:8000/v1"  # or the full .../v1/chat/completions URL
+//! llm_model = "llama-3.1-8b-instruct"
+//! llm_api_key_env = "OPENAI_API_KEY"       # optional: variable holding the API key
+//! llm_timeout_seconds = 60
+//! # access: host rules in pg_hba.conf syntax (see auth/hba.rs) and TLS (PEM files)
+//! hba_file = "pg_hba.conf"
+//! hba_allow_trust = false            # `trust` lines, loopback addresses only
+//! tls_cert_file = "server.crt"
+//! tls_key_file = "server.key"
 //! ```
 //!
 //! Unknown keys are refused, so a misspelt setting is an error rather than silently ignored.
@@ -36,6 +46,14 @@ pub struct FileSettings {
     pub model_dir: Option<PathBuf>,
     pub authentication_timeout_seconds: Option<u64>,
     pub shutdown_timeout_seconds: Option<u64>,
+    pub llm_endpoint: Option<String>,
+    pub llm_model: Option<String>,
+    pub llm_api_key_env: Option<String>,
+    pub llm_timeout_seconds: Option<u64>,
+    pub hba_file: Option<PathBuf>,
+    pub hba_allow_trust: Option<bool>,
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
 }
 
 impl FileSettings {
@@ -46,9 +64,15 @@ impl FileSettings {
         let mut settings: FileSettings = toml::from_str(&text)
             .map_err(|e| format!("invalid config file {}: {e}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for dir in [&mut settings.data_dir, &mut settings.model_dir]
-            .into_iter()
-            .flatten()
+        for dir in [
+            &mut settings.data_dir,
+            &mut settings.model_dir,
+            &mut settings.hba_file,
+            &mut settings.tls_cert_file,
+            &mut settings.tls_key_file,
+        ]
+        .into_iter()
+        .flatten()
         {
             if dir.is_relative() {
                 *dir = base.join(&*dir);
@@ -67,11 +91,62 @@ pub struct ServeConfig {
     pub model_dir: Option<PathBuf>,
     pub authentication_timeout: Duration,
     pub shutdown_timeout: Duration,
+    /// Where `rag_answer()` sends prompts; `None` makes it fail with "not configured".
+    pub generation: Option<sql::rag::GenerationSettings>,
+    /// Host rules file and whether it may hold `trust` lines.
+    pub hba_file: Option<PathBuf>,
+    pub hba_allow_trust: bool,
+    /// TLS certificate chain and key (both or neither).
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+/// Longest accepted `llm_timeout_seconds`.
+pub const MAX_LLM_TIMEOUT_SECONDS: u64 = 600;
+
+/// The generation endpoint from the `llm_*` settings (file values; no flags for these).
+fn generation_settings(
+    file: &FileSettings,
+) -> Result<Option<sql::rag::GenerationSettings>, String> {
+    let (endpoint, model) = match (&file.llm_endpoint, &file.llm_model) {
+        (None, None) => return Ok(None),
+        (Some(endpoint), Some(model)) => (endpoint.clone(), model.clone()),
+        _ => return Err("llm_endpoint and llm_model must be set together".into()),
+    };
+    let url = sql::rag::generate::completions_url(&endpoint);
+    sql::rag::http::HttpUrl::parse(&url).map_err(|e| format!("llm_endpoint: {e:?}"))?;
+    let seconds = file
+        .llm_timeout_seconds
+        .unwrap_or(sql::rag::generate::DEFAULT_TIMEOUT.as_secs());
+    if !(1..=MAX_LLM_TIMEOUT_SECONDS).contains(&seconds) {
+        return Err(format!(
+            "llm_timeout_seconds must be between 1 and {MAX_LLM_TIMEOUT_SECONDS}, not {seconds}"
+        ));
+    }
+    Ok(Some(sql::rag::GenerationSettings {
+        endpoint,
+        model,
+        api_key_env: file.llm_api_key_env.clone(),
+        timeout: Duration::from_secs(seconds),
+    }))
 }
 
 impl ServeConfig {
     /// Command-line values (`flags`) win over the file's, which win over the defaults.
     pub fn resolve(flags: FileSettings, file: FileSettings) -> Result<ServeConfig, String> {
+        let generation = generation_settings(&file)?;
+        let tls = match (
+            flags.tls_cert_file.clone().or(file.tls_cert_file.clone()),
+            flags.tls_key_file.clone().or(file.tls_key_file.clone()),
+        ) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => return Err("tls_cert_file and tls_key_file must be set together".into()),
+        };
+        let hba_file = flags.hba_file.clone().or(file.hba_file.clone());
+        let hba_allow_trust = flags
+            .hba_allow_trust
+            .or(file.hba_allow_trust)
+            .unwrap_or(false);
         let data_dir = flags
             .data_dir
             .or(file.data_dir)
@@ -106,6 +181,10 @@ impl ServeConfig {
                 file.shutdown_timeout_seconds,
                 DEFAULT_SHUTDOWN_TIMEOUT_SECONDS,
             ),
+            generation,
+            hba_file,
+            hba_allow_trust,
+            tls,
         })
     }
 }
@@ -152,5 +231,36 @@ mod tests {
             ..Default::default()
         };
         assert!(ServeConfig::resolve(flags, FileSettings::default()).is_err());
+    }
+
+    #[test]
+    fn llm_settings_are_checked_and_resolved() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custos.toml");
+        let flags = || FileSettings {
+            data_dir: Some("d".into()),
+            ..Default::default()
+        };
+        std::fs::write(
+            &path,
+            "llm_endpoint = \"http://127.0.0.1:9/v1\"\nllm_model = \"m\"\nllm_timeout_seconds = 5\n",
+        )
+        .unwrap();
+        let config = ServeConfig::resolve(flags(), FileSettings::load(&path).unwrap()).unwrap();
+        let generation = config.generation.unwrap();
+        assert_eq!(generation.endpoint, "http://127.0.0.1:9/v1");
+        assert_eq!(generation.timeout, Duration::from_secs(5));
+        let no_llm = ServeConfig::resolve(flags(), FileSettings::default()).unwrap();
+        assert_eq!(no_llm.generation, None);
+        for bad in [
+            "llm_endpoint = \"http://h/v1\"\n",
+            "llm_model = \"m\"\n",
+            "llm_endpoint = \"https://h/v1\"\nllm_model = \"m\"\n",
+            "llm_endpoint = \"http://h/v1\"\nllm_model = \"m\"\nllm_timeout_seconds = 0\n",
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            let file = FileSettings::load(&path).unwrap();
+            assert!(ServeConfig::resolve(flags(), file).is_err(), "{bad}");
+        }
     }
 }

@@ -10,6 +10,7 @@ mod inspect;
 mod registry;
 mod serve;
 mod server;
+mod tls;
 mod types;
 mod wire;
 
@@ -41,7 +42,8 @@ struct ServeArgs {
     #[arg(long, value_name = "ADDRESS:PORT")]
     listen: Option<String>,
     /// TOML file with any of these settings: data_dir, listen, max_connections, model_dir,
-    /// authentication_timeout_seconds, shutdown_timeout_seconds.
+    /// authentication_timeout_seconds, shutdown_timeout_seconds, and for rag_answer()
+    /// llm_endpoint, llm_model, llm_api_key_env, llm_timeout_seconds.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Most client connections at once; more are refused with "sorry, too many clients
@@ -65,8 +67,9 @@ enum Command {
     /// Serve the PostgreSQL wire protocol (version 3, SCRAM-SHA-256 authentication) on a data
     /// directory until SIGTERM or SIGINT, which shut down gracefully.
     Serve(ServeArgs),
-    /// Create (or top up) a data directory with the generated customer-360 demo dataset:
-    /// customers, accounts, interactions and support tickets.
+    /// Create a data directory with the generated customer-360 demo dataset: customers,
+    /// accounts, interactions and support tickets whose descriptions are embedded (needs the
+    /// embedding model: scripts/fetch-models).
     Demo {
         /// Data directory (created when absent).
         #[arg(long)]
@@ -74,6 +77,9 @@ enum Command {
         /// Number of customers to generate (accounts, interactions and tickets scale with it).
         #[arg(long, default_value_t = 2_000)]
         customers: usize,
+        /// Directory of the embedding model files [default: $CUSTOS_MODEL_DIR].
+        #[arg(long, value_name = "DIR")]
+        model_dir: Option<PathBuf>,
     },
     /// Describe a data directory: tables, columns, indexes, row counts, segments, and what
     /// recovery found.
@@ -96,6 +102,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         model_dir: args.model_dir,
         authentication_timeout_seconds: args.authentication_timeout_seconds,
         shutdown_timeout_seconds: args.shutdown_timeout_seconds,
+        ..FileSettings::default()
     };
     serve::run(ServeConfig::resolve(flags, file)?)
 }
@@ -107,7 +114,8 @@ fn main() -> ExitCode {
         Command::Demo {
             data_dir,
             customers,
-        } => demo::load(&data_dir, customers).map_err(|e| e.to_string()),
+            model_dir,
+        } => demo::load(&data_dir, customers, model_dir),
         Command::Inspect { data_dir } => inspect::run(&data_dir).map_err(|e| e.to_string()),
     };
     match outcome {

@@ -48,6 +48,46 @@ fn bootstrap_superuser(database: &Database) -> Result<(), String> {
     Ok(())
 }
 
+/// Points the SQL engine's embedding service at the model directory: `model_dir` from the
+/// config, else `CUSTOS_MODEL_DIR`. Nothing is loaded here: the model opens on the first
+/// `embed()`, and a server without model files serves everything else.
+fn configure_embeddings(config: &ServeConfig) {
+    let model_dir = config
+        .model_dir
+        .clone()
+        .or_else(sql::embedding::model_dir_from_env);
+    match &model_dir {
+        Some(dir) => eprintln!(
+            "custos: embedding model directory {} (loaded on first use)",
+            dir.display()
+        ),
+        None => eprintln!(
+            "custos: no embedding model directory (--model-dir, model_dir or {}); embed() \
+             fails until one is set (scripts/fetch-models fetches the model)",
+            sql::embedding::MODEL_DIR_ENV
+        ),
+    }
+    sql::embedding::configure(&sql::embedding::EmbeddingSettings {
+        model_dir,
+        ..sql::embedding::EmbeddingSettings::default()
+    });
+}
+
+/// The host rules and TLS settings of the config, loaded (errors stop the server).
+fn access_policy(config: &ServeConfig) -> Result<crate::auth::login::AccessPolicy, String> {
+    let mut policy = crate::auth::login::AccessPolicy::default();
+    if let Some(path) = &config.hba_file {
+        let rules = crate::auth::hba::HbaRules::load(path, config.hba_allow_trust)?;
+        eprintln!("custos: host rules from {}", path.display());
+        policy.hba = Some(Arc::new(rules));
+    }
+    if let Some((cert, key)) = &config.tls {
+        policy.tls = Some(Arc::new(crate::tls::TlsSettings::load(cert, key)?));
+        eprintln!("custos: TLS with certificate {}", cert.display());
+    }
+    Ok(policy)
+}
+
 pub fn run(config: ServeConfig) -> Result<(), String> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         format!(
@@ -58,6 +98,8 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
     let database: Arc<Database> = Database::open(&config.data_dir, DatabaseOptions::default())
         .map_err(|e| format!("cannot open {}: {e}", config.data_dir.display()))?;
     bootstrap_superuser(&database)?;
+    configure_embeddings(&config);
+    sql::rag::configure_generation(config.generation.clone());
     // Signals are caught from here on, before any client can connect.
     let mut signals = Signals::new([SIGTERM, SIGINT])
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
@@ -65,6 +107,7 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
         listen: config.listen.clone(),
         max_connections: config.max_connections,
         authentication_timeout: config.authentication_timeout,
+        access: access_policy(&config)?,
     };
     let server = Server::start(database, &settings)
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rand::RngCore;
 use sql::engine::Database;
 
 use crate::connection::startup;
@@ -33,6 +32,10 @@ pub struct Shared {
     pub mock_secret: [u8; 32],
     /// How long a client may take to complete start-up and authentication.
     pub authentication_timeout: Duration,
+    /// Host rules and TLS.
+    pub access: crate::auth::login::AccessPolicy,
+    /// Connections per role (CONNECTION LIMIT).
+    pub role_sessions: Arc<crate::auth::login::RoleSessions>,
 }
 
 /// Settings of [`Server::start`].
@@ -41,6 +44,7 @@ pub struct ServerSettings {
     pub listen: String,
     pub max_connections: usize,
     pub authentication_timeout: Duration,
+    pub access: crate::auth::login::AccessPolicy,
 }
 
 /// A running server.
@@ -56,13 +60,14 @@ impl Server {
     pub fn start(database: Arc<Database>, settings: &ServerSettings) -> io::Result<Server> {
         let listener = TcpListener::bind(&settings.listen)?;
         let local_address = listener.local_addr()?;
-        let mut mock_secret = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut mock_secret);
+        let mock_secret = crate::auth::login::mock_secret(database.storage().data_dir());
         let shared = Arc::new(Shared {
             database,
             registry: Registry::new(settings.max_connections.max(1)),
             mock_secret,
             authentication_timeout: settings.authentication_timeout,
+            access: settings.access.clone(),
+            role_sessions: Default::default(),
         });
         let listener_fd = listener.as_raw_fd();
         let accepting = shared.clone();

@@ -6,11 +6,13 @@
 //! [`types`] holds PostgreSQL's text input and output of every storage type, which literals,
 //! casts, COPY and the text wire format are built on.
 
+pub mod acl;
 pub mod bind;
 pub mod catalog_access;
 pub mod ddl;
 pub mod deparse;
 pub mod dml;
+pub mod embedding;
 pub mod engine;
 pub mod error;
 pub mod exec;
@@ -21,6 +23,7 @@ pub mod parse;
 pub mod pg_catalog;
 pub mod pgtype;
 pub mod plan;
+pub mod rag;
 pub mod types;
 
 pub use error::{SqlError, SqlResult};

@@ -33,10 +33,29 @@ pub fn parse_statements(sql: &str) -> SqlResult<Vec<Statement>> {
 }
 
 /// Parses exactly one statement (with the fallback for the DDL sqlparser does not read).
+/// Statements about roles and privileges ([`crate::acl::statement`]) are read by their own
+/// grammar and stand in as [`acl_stand_in`]; execution reads them again from their text.
 pub fn parse_one(text: &str) -> SqlResult<sqlparser::ast::Statement> {
+    if crate::acl::statement::is_acl_statement(text) {
+        crate::acl::statement::parse(text)?;
+        return Ok(acl_stand_in());
+    }
     match parse_one_strict(text) {
         Ok(statement) => Ok(statement),
         Err(error) => crate::ddl::fallback::parse(text).unwrap_or(Err(error)),
+    }
+}
+
+/// The statement that stands for a role or privilege statement: `FLUSH PRIVILEGES`, which
+/// no PostgreSQL client sends (and which, typed by a user, fails the role grammar).
+pub fn acl_stand_in() -> sqlparser::ast::Statement {
+    sqlparser::ast::Statement::Flush {
+        object_type: sqlparser::ast::FlushType::Privileges,
+        location: None,
+        channel: None,
+        read_lock: false,
+        export: false,
+        tables: Vec::new(),
     }
 }
 

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use index::segment_index::{
-    build_segment_index, open_segment_index, IndexMethod, Metric, SegmentIndex, SegmentIndexSpec,
-    VectorStore,
+    build_segment_index_with, open_segment_index, BuildOptions, IndexMethod, Metric, SegmentIndex,
+    SegmentIndexSpec, VectorStore,
 };
 
 use crate::catalog::{IndexDef, IndexMethodDef, TableDef};
@@ -94,8 +94,13 @@ pub fn open_or_build(
             }
         }
     }
-    let _progress = crate::vector_progress::BuildGuard::start(table.oid, def.oid, segment);
-    build_segment_index(&spec, store.as_ref(), &path)?;
+    let progress = crate::vector_progress::BuildGuard::start(table.oid, def.oid, segment);
+    let options = BuildOptions {
+        progress: Some(progress.counters()),
+        ..BuildOptions::default()
+    };
+    build_segment_index_with(&spec, store.as_ref(), &path, &options)?;
+    drop(progress);
     Ok(Arc::from(open_segment_index(&path, store)?))
 }
 

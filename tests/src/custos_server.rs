@@ -34,9 +34,20 @@ pub const DEFAULT_DATABASE: &str = "custos";
 /// How much of the server log an error message quotes.
 const LOG_TAIL_BYTES: usize = 4_000;
 
+/// Extra command-line arguments and environment of a test's server (see
+/// [`CustosServer::start_with`]).
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// Appended after `serve --data-dir DIR --listen ADDR`.
+    pub args: Vec<String>,
+    /// Set in the server's environment (on top of the test's own).
+    pub env: Vec<(String, String)>,
+}
+
 /// A running custos server owned by a test.
 pub struct CustosServer {
     child: Option<Child>,
+    options: ServerOptions,
     endpoint: Endpoint,
     data_dir: PathBuf,
     log_path: PathBuf,
@@ -47,6 +58,11 @@ pub struct CustosServer {
 impl CustosServer {
     /// Starts a server on a fresh data directory and waits until it answers `SELECT 1`.
     pub async fn start() -> HarnessResult<Self> {
+        Self::start_with(ServerOptions::default()).await
+    }
+
+    /// Like [`CustosServer::start`], with extra arguments and environment variables.
+    pub async fn start_with(options: ServerOptions) -> HarnessResult<Self> {
         let binary = custos_binary().map_err(|e| e.context("custos binary"))?;
         let scratch = tempfile::Builder::new().prefix("custos-test-").tempdir()?;
         let data_dir = scratch.path().join("data");
@@ -66,6 +82,7 @@ impl CustosServer {
         let log_path = scratch.path().join("custos.log");
         let mut server = CustosServer {
             child: None,
+            options,
             endpoint,
             data_dir,
             log_path,
@@ -88,7 +105,9 @@ impl CustosServer {
             .arg(&self.data_dir)
             .arg("--listen")
             .arg(self.endpoint.socket_address())
+            .args(&self.options.args)
             .env("CUSTOS_PASSWORD", &self.endpoint.password)
+            .envs(self.options.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

@@ -27,7 +27,7 @@ pub mod reference_postgres;
 pub mod server_tests;
 pub mod wire;
 
-pub use custos_server::CustosServer;
+pub use custos_server::{CustosServer, ServerOptions};
 pub use endpoint::{Endpoint, PsqlOutput};
 pub use error::{HarnessError, HarnessResult};
 pub use reference_postgres::ReferencePostgres;

@@ -595,7 +595,8 @@ async fn custos_vector_index_answers_after_kill9_during_its_build() -> HarnessRe
         });
         let (tuples, phase) = wait_for_build(&client, "tickets", Duration::from_secs(60)).await?;
         ensure(
-            tuples == embeddings.len() as i64 && phase == "building index",
+            tuples == embeddings.len() as i64
+                && ["initializing", "loading tuples"].contains(&phase.as_str()),
             || format!("progress row: tuples_total {tuples}, phase {phase}"),
         )?;
         tokio::task::block_in_place(|| server.kill9());
@@ -758,4 +759,48 @@ async fn custos_ivfflat_probes_reach_the_index() -> HarnessResult<()> {
     ensure(one_probe < all_probes, || {
         format!("probes had no effect: {one_probe} hits with 1 probe, {all_probes} with 30")
     })
+}
+
+/// EXPLAIN of an ANN query prepared over the extended protocol with untyped parameters:
+/// ParameterDescription types `$1` as `vector` (from `embedding <-> $1`) and `$2` as the
+/// column it is compared with, so a driver can send the query vector in binary, and the plan
+/// shows the index scan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custos_explain_with_an_untyped_vector_parameter_infers_vector() -> HarnessResult<()> {
+    let server = CustosServer::start().await?;
+    let client = server.endpoint().connect().await?;
+    client
+        .batch_execute(
+            "CREATE TABLE items (id int PRIMARY KEY, sel int NOT NULL, embedding vector(3));
+             INSERT INTO items VALUES (1, 1, '[1,0,0]'), (2, 2, '[0,1,0]'), (3, 3, '[0,0,1]');
+             CHECKPOINT;
+             CREATE INDEX items_embedding_idx ON items USING hnsw (embedding vector_l2_ops)",
+        )
+        .await?;
+    let statement = client
+        .prepare("EXPLAIN SELECT id FROM items ORDER BY embedding <-> $1 LIMIT 5")
+        .await?;
+    let types: Vec<&str> = statement.params().iter().map(|t| t.name()).collect();
+    ensure(types == ["vector"], || {
+        format!("EXPLAIN's parameters were described as {types:?}, not [\"vector\"]")
+    })?;
+    let plan: Vec<String> = client
+        .query(&statement, &[&PgVector(vec![1.0, 0.0, 0.0])])
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    ensure(
+        plan.iter()
+            .any(|line| line.contains("Index Scan using items_embedding_idx on items")),
+        || format!("EXPLAIN does not show the index scan:\n{}", plan.join("\n")),
+    )?;
+    let filtered = client
+        .prepare("EXPLAIN SELECT id FROM items WHERE sel < $2 ORDER BY embedding <=> $1 LIMIT 5")
+        .await?;
+    let types: Vec<&str> = filtered.params().iter().map(|t| t.name()).collect();
+    ensure(types == ["vector", "int4"], || {
+        format!("filtered EXPLAIN's parameters were described as {types:?}")
+    })?;
+    Ok(())
 }

@@ -32,7 +32,7 @@ use super::{
     EMBED_INPUT_BYTES, MAX_TOKENS, MODEL_NAME, MODEL_SHA256, TOKENIZER_SHA256,
 };
 
-/// Texts per session run. Bounds the output tensor to `32 × 128 × 384` floats (6 MiB) however
+/// Texts per session run. Bounds the output tensor to `32 × 256 × 384` floats (12 MiB) however
 /// many texts a caller passes, and is past the point where larger batches stop paying off on
 /// a CPU.
 pub const SESSION_BATCH: usize = 32;
@@ -64,7 +64,7 @@ impl Default for EmbedderOptions {
 
 /// A loaded sentence-embedding model. `Send + Sync`; see the module docs for threading.
 pub struct Embedder {
-    /// `tokenizer.json` as shipped: truncates and pads to [`MAX_TOKENS`].
+    /// `tokenizer.json` truncating to [`MAX_TOKENS`], without padding.
     tokenizer: Tokenizer,
     /// The same tokenizer without truncation or padding, for offsets over whole documents.
     pub(super) document_tokenizer: Tokenizer,
@@ -102,12 +102,22 @@ impl Embedder {
         let files = ModelFiles::locate(model_dir.as_ref())?;
 
         let tokenizer_bytes = read_verified(&files.tokenizer, TOKENIZER_SHA256)?;
-        let tokenizer = Tokenizer::from_bytes(&tokenizer_bytes).map_err(|error| {
+        let mut tokenizer = Tokenizer::from_bytes(&tokenizer_bytes).map_err(|error| {
             EmbedError::Tokenizer(format!(
                 "cannot load {}: {error}",
                 files.tokenizer.display()
             ))
         })?;
+        // The shipped tokenizer.json truncates and pads to 128; the model's window (what
+        // sentence-transformers and the reference vectors use) is MAX_TOKENS = 256. Padding
+        // is done per session run by `ModelInputs`.
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(tokenizers::TruncationParams {
+                max_length: MAX_TOKENS,
+                ..Default::default()
+            }))
+            .map_err(|error| EmbedError::Tokenizer(error.to_string()))?;
         let mut document_tokenizer = tokenizer.clone();
         document_tokenizer.with_padding(None);
         document_tokenizer

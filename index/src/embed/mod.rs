@@ -49,7 +49,7 @@ pub const MODEL_NAME: &str = "all-MiniLM-L6-v2";
 /// Components of every embedding vector.
 pub const DIMENSIONS: usize = 384;
 /// The model's token window, `[CLS]` and `[SEP]` included.
-pub const MAX_TOKENS: usize = 128;
+pub const MAX_TOKENS: usize = 256;
 /// Tokens of text that fit in one window next to `[CLS]` and `[SEP]`: the largest useful
 /// `max_tokens` for [`Embedder::chunk_text`].
 pub const MAX_CHUNK_TOKENS: usize = MAX_TOKENS - 2;

@@ -294,7 +294,7 @@ fn a_second_embedder_opens_in_the_same_process() {
     let info = second.model_info();
     assert_eq!(
         (info.name, info.dimensions, info.max_tokens),
-        (MODEL_NAME, 384, 128)
+        (MODEL_NAME, 384, MAX_TOKENS)
     );
     assert_eq!(info.model_sha256, MODEL_SHA256);
     let text = "Duplicate payment on my credit card";
@@ -387,7 +387,7 @@ fn chunking_edge_cases() {
         embedder.chunk_text("  hello  ", 10, 2).expect("one word"),
         vec![(2, 7)]
     );
-    for (max_tokens, overlap_tokens) in [(0, 0), (10, 10), (127, 0), (5, 9)] {
+    for (max_tokens, overlap_tokens) in [(0, 0), (10, 10), (MAX_CHUNK_TOKENS + 1, 0), (5, 9)] {
         let error = embedder.chunk_text("some text", max_tokens, overlap_tokens);
         assert!(
             matches!(error, Err(EmbedError::InvalidChunking { .. })),

@@ -14,10 +14,19 @@
 //!   and 7.1× at 10 %), each paying a distance and, when the graph is larger than the cache,
 //!   a cache miss.
 //!
+//! A filter also widens the graph search's candidate list ([`filtered_ef`]): with a fraction
+//! `s` of the rows accepted, the list holds `ef_search / s` accepted nodes (at most
+//! [`MAX_FILTER_WIDENING`] times `ef_search`, and [`MAX_EF_SEARCH`]), so the traversal
+//! explores about as many nodes around the query as an unfiltered search with `ef_search`
+//! does and filtered recall keeps up with unfiltered recall. The cost model prices the
+//! widened list.
+//!
 //! The graph search also gets an evaluation budget ([`BUDGET_FACTOR`] times its estimate, and
 //! at least what the exact scan would cost): a filter whose accepted rows all sit far from the
 //! query makes the traversal give up and scan exactly instead of walking the whole graph.
 //! Either way the caller returns min(k, accepted rows): the plan only decides the cost.
+
+use super::MAX_EF_SEARCH;
 
 /// Rows tested first.
 pub(super) const QUICK_SAMPLE: usize = 64;
@@ -39,6 +48,21 @@ pub(super) const UNCACHED_EVALUATION_OVERHEAD: f64 = 60.0;
 pub(super) const CACHED_GRAPH_BYTES: usize = 16 << 20;
 /// The budget is this many times the graph estimate (or the exact cost, if larger).
 pub(super) const BUDGET_FACTOR: f64 = 4.0;
+
+/// Most a filter multiplies the candidate list by.
+pub(super) const MAX_FILTER_WIDENING: usize = 8;
+
+/// The candidate list of a filtered graph search: `ef / s` for accepted fraction `s`
+/// (`ef` itself when every sampled row was accepted), at most `ef × MAX_FILTER_WIDENING`
+/// and [`MAX_EF_SEARCH`], never below `ef`.
+pub(super) fn filtered_ef(ef: usize, estimate: &SelectivityEstimate) -> usize {
+    if estimate.accepted >= estimate.sampled {
+        return ef;
+    }
+    let widened = (ef as f64 / estimate.smoothed_fraction()).ceil();
+    let cap = ef.saturating_mul(MAX_FILTER_WIDENING).min(MAX_EF_SEARCH);
+    (widened.min(cap as f64) as usize).max(ef)
+}
 
 /// Cost of one `dim`-dimensional dot product or distance with the selected kernels.
 pub(super) fn distance_cost(dim: usize) -> f64 {
@@ -197,6 +221,22 @@ mod tests {
         assert!(!tenth.complete);
         let fraction = tenth.accepted as f64 / tenth.sampled as f64;
         assert!((0.05..0.15).contains(&fraction), "{fraction}");
+    }
+
+    #[test]
+    fn filters_widen_the_candidate_list_by_their_selectivity_up_to_a_cap() {
+        let sample = |sampled, accepted| SelectivityEstimate {
+            sampled,
+            accepted,
+            complete: false,
+        };
+        assert_eq!(filtered_ef(40, &sample(64, 64)), 40);
+        let half = filtered_ef(40, &sample(64, 32));
+        assert!((80..=82).contains(&half), "{half}");
+        assert_eq!(filtered_ef(40, &sample(512, 51)), 320);
+        assert_eq!(filtered_ef(40, &sample(512, 0)), 320);
+        assert_eq!(filtered_ef(400, &sample(512, 51)), MAX_EF_SEARCH);
+        assert_eq!(filtered_ef(MAX_EF_SEARCH, &sample(64, 32)), MAX_EF_SEARCH);
     }
 
     #[test]

@@ -35,6 +35,32 @@ impl InMemoryVectorStore {
         Ok(store)
     }
 
+    /// A store over `values`, `dim` per row, every row non-NULL (no copy is made).
+    pub fn from_dense(dim: usize, values: Vec<f32>) -> Result<InMemoryVectorStore, IndexError> {
+        if dim == 0 || !values.len().is_multiple_of(dim) {
+            return Err(IndexError::InvalidSpec(format!(
+                "{} values do not make whole {dim}-dimensional rows",
+                values.len()
+            )));
+        }
+        let rows = values.len() / dim;
+        if u32::try_from(rows).is_err() {
+            return Err(IndexError::InvalidSpec(
+                "an in-memory vector store holds at most 2^32 rows".into(),
+            ));
+        }
+        Ok(InMemoryVectorStore {
+            dim,
+            values,
+            present: vec![true; rows],
+        })
+    }
+
+    /// Every row's values, `dim` per row, in order (zeros for NULL rows).
+    pub fn values(&self) -> &[f32] {
+        &self.values
+    }
+
     /// Appends a row (`None` for NULL) and returns its offset.
     pub fn push(&mut self, vector: Option<&[f32]>) -> Result<u32, IndexError> {
         let offset = u32::try_from(self.present.len()).map_err(|_| {
@@ -88,6 +114,16 @@ mod tests {
         assert_eq!(store.vector(1), None);
         assert_eq!(store.vector(2), Some(&[3.0, 4.0][..]));
         assert_eq!(store.vector(3), None);
+    }
+
+    #[test]
+    fn dense_values_become_rows_and_partial_rows_are_rejected() {
+        let store = InMemoryVectorStore::from_dense(2, vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+        assert_eq!(store.len(), 2);
+        assert_eq!(store.vector(1), Some(&[3.0, 4.0][..]));
+        assert_eq!(store.values(), &[1.0, 2.0, 3.0, 4.0]);
+        assert!(InMemoryVectorStore::from_dense(2, vec![1.0, 2.0, 3.0]).is_err());
+        assert!(InMemoryVectorStore::from_dense(0, Vec::new()).is_err());
     }
 
     #[test]

@@ -26,7 +26,8 @@
 //!
 //! Filters: HNSW first estimates how many rows `accept` lets through (by calling it on a
 //! sample); when few qualify it scans the accepted rows exactly, otherwise it searches the
-//! graph with the filter applied inside the traversal until `ef` accepted nodes are found,
+//! graph with the filter applied inside the traversal, its candidate list widened to
+//! `ef_search / s` for an accepted fraction `s` (capped), until that many accepted nodes are found,
 //! and falls back to an exact scan if the graph yields fewer than `k` or the search exceeds
 //! its budget (`filter_plan.rs` has the cost model). IVF scans the `probes` nearest lists and
 //! then further lists until `k` accepted rows are found; after the last list it is exact.
@@ -43,6 +44,7 @@ mod format;
 mod hnsw;
 mod ivf;
 mod memory_store;
+mod progress;
 mod random;
 mod spec;
 #[cfg(test)]
@@ -62,6 +64,7 @@ pub use format::{FileHeader, Structure, FORMAT_VERSION, MAGIC, MAX_INDEXED_ROWS}
 pub use hnsw::{HnswIndex, HNSW_BODY_VERSION};
 pub use ivf::{IvfFlatIndex, DEFAULT_IVFFLAT_LISTS, IVF_BODY_VERSION};
 pub use memory_store::InMemoryVectorStore;
+pub use progress::{BuildPhase, BuildProgress, PROGRESS_STEP};
 pub use spec::{
     IndexMethod, SegmentIndexSpec, DEFAULT_HNSW_EF_CONSTRUCTION, DEFAULT_HNSW_M, MAX_INDEX_OPTIONS,
     MAX_OPTION_TEXT_BYTES,
@@ -99,17 +102,20 @@ impl Default for SearchParams {
 }
 
 /// How [`build_segment_index_with`] builds; [`build_segment_index`] uses the default.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct BuildOptions {
     /// Segments with fewer non-NULL vectors than this get a flat (exact-scan) file whatever
     /// the method; 0 always builds the structure the method names.
     pub min_rows_for_approximate: usize,
+    /// Counters the build advances as it goes (see [`BuildProgress`]); none by default.
+    pub progress: Option<Arc<BuildProgress>>,
 }
 
 impl Default for BuildOptions {
     fn default() -> BuildOptions {
         BuildOptions {
             min_rows_for_approximate: MIN_ROWS_FOR_APPROXIMATE_INDEX,
+            progress: None,
         }
     }
 }
@@ -236,14 +242,29 @@ pub fn build_segment_index_with(
             store.len()
         )));
     }
+    let progress = options.progress.as_deref();
+    if let Some(progress) = progress {
+        progress.start(store.len() as u64);
+    }
     let rows = format::classify_rows(spec, store)?;
-    if rows.indexed.is_empty() || rows.indexed.len() < options.min_rows_for_approximate {
-        return flat::write_flat_index(spec, store, path);
+    let written =
+        if rows.indexed.is_empty() || rows.indexed.len() < options.min_rows_for_approximate {
+            progress::set_phase(progress, BuildPhase::LoadingTuples);
+            flat::write_flat_index(spec, store, path)
+        } else {
+            // NULL rows and side rows need no work.
+            progress::advance(progress, (store.len() - rows.indexed.len()) as u64);
+            match spec.method {
+                IndexMethod::Hnsw => hnsw::write_hnsw_index(spec, store, &rows, path, progress),
+                IndexMethod::IvfFlat => ivf::write_ivf_index(spec, store, &rows, path, progress),
+            }
+        };
+    if written.is_ok() {
+        if let Some(progress) = progress {
+            progress.finish();
+        }
     }
-    match spec.method {
-        IndexMethod::Hnsw => hnsw::write_hnsw_index(spec, store, &rows, path),
-        IndexMethod::IvfFlat => ivf::write_ivf_index(spec, store, &rows, path),
-    }
+    written
 }
 
 /// Open (memory-map) an index file written by build_segment_index, searching over `store`.

@@ -8,6 +8,8 @@
 //! a password (the three are indistinguishable to the client), `08P01` for a malformed
 //! exchange.
 
+pub mod hba;
+pub mod login;
 pub mod scram;
 
 use std::io::{Read, Write};
@@ -56,6 +58,7 @@ fn scram_failure(error: ScramError, user: &str) -> ConnError {
 
 /// Runs the SCRAM exchange for `user` whose stored verifier is `verifier` (`None` for an
 /// unknown user or one without a password). On success AuthenticationOk has been sent.
+#[cfg(test)]
 pub fn authenticate<R: Read, W: Write>(
     reader: &mut FrontendReader<R>,
     writer: &mut BackendWriter<W>,
@@ -63,9 +66,26 @@ pub fn authenticate<R: Read, W: Write>(
     verifier: Option<&str>,
     mock_secret: &[u8],
 ) -> Result<(), ConnError> {
+    authenticate_with_binding(reader, writer, user, verifier, mock_secret, None)
+}
+
+/// [`authenticate`] on a connection that may be under TLS: with `channel_binding` (the
+/// `tls-server-end-point` data) SCRAM-SHA-256-PLUS is offered first and binds the exchange
+/// to the TLS session.
+pub fn authenticate_with_binding<R: Read, W: Write>(
+    reader: &mut FrontendReader<R>,
+    writer: &mut BackendWriter<W>,
+    user: &str,
+    verifier: Option<&str>,
+    mock_secret: &[u8],
+    channel_binding: Option<&[u8]>,
+) -> Result<(), ConnError> {
     let verifier = verifier.and_then(Verifier::parse);
-    let mut server = ScramServer::new(verifier, user, mock_secret);
-    writer.authentication_sasl(&[scram::MECHANISM])?;
+    if channel_binding.is_some() {
+        writer.authentication_sasl(&[scram::MECHANISM_PLUS, scram::MECHANISM])?;
+    } else {
+        writer.authentication_sasl(&[scram::MECHANISM])?;
+    }
     writer.flush()?;
 
     let initial = read_auth_message(reader)?;
@@ -82,12 +102,15 @@ pub fn authenticate<R: Read, W: Write>(
         Ok((mechanism, data))
     })();
     let (mechanism, client_first) = parsed.map_err(ConnError::Fatal)?;
-    if mechanism != scram::MECHANISM {
+    let plus = channel_binding.is_some() && mechanism == scram::MECHANISM_PLUS;
+    if mechanism != scram::MECHANISM && !plus {
         return Err(ConnError::Fatal(SqlError::new(
             code::PROTOCOL_VIOLATION,
             "client selected an invalid SASL authentication mechanism",
         )));
     }
+    let mut server = ScramServer::new(verifier, user, mock_secret)
+        .with_channel_binding(channel_binding.map(<[u8]>::to_vec), plus);
     let server_first = server
         .client_first(&client_first)
         .map_err(|e| scram_failure(e, user))?;

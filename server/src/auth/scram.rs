@@ -6,7 +6,10 @@
 //! proves itself with ServerKey.
 //!
 //! As in PostgreSQL: the user name inside the SCRAM messages is ignored (the startup packet's
-//! user counts), channel binding flags `n` and `y` are accepted and `p` refused (no TLS yet),
+//! user counts); without TLS the channel binding flags `n` and `y` are accepted and `p`
+//! refused; under TLS (`SCRAM-SHA-256-PLUS` offered) `p=tls-server-end-point` binds the
+//! exchange to the TLS session (`c=` must carry the certificate hash), and `y` is refused
+//! because the server does support binding (a downgrade attempt),
 //! an authorization identity is refused, and a user who does not exist (or has no verifier)
 //! gets the same exchange with a mock salt derived from the user name and a server secret,
 //! failing only at the proof check, so neither messages nor timing reveal whether the role
@@ -34,6 +37,7 @@ const SERVER_NONCE_LENGTH: usize = 18;
 const MAX_ITERATIONS: u32 = 10_000_000;
 
 pub const MECHANISM: &str = "SCRAM-SHA-256";
+pub const MECHANISM_PLUS: &str = "SCRAM-SHA-256-PLUS";
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -177,8 +181,9 @@ fn malformed(detail: impl Into<String>) -> ScramError {
 enum State {
     AwaitingClientFirst,
     AwaitingClientFinal {
-        /// The GS2 header the client sent (`n,,` or `y,,`), which `c=` must repeat.
-        gs2_header: String,
+        /// What `c=` must carry: the GS2 header the client sent (`n,,`, `y,,` or
+        /// `p=tls-server-end-point,,`) followed by the channel-binding data for `p`.
+        gs2_header: Vec<u8>,
         client_first_bare: String,
         server_first: String,
         nonce: String,
@@ -192,6 +197,10 @@ pub struct ScramServer {
     /// True when the user does not exist or has no verifier: the exchange must fail.
     doomed: bool,
     state: State,
+    /// `tls-server-end-point` data when the connection is under TLS.
+    channel_binding: Option<Vec<u8>>,
+    /// Whether the client chose SCRAM-SHA-256-PLUS.
+    plus: bool,
 }
 
 impl ScramServer {
@@ -215,7 +224,17 @@ impl ScramServer {
             verifier,
             doomed,
             state: State::AwaitingClientFirst,
+            channel_binding: None,
+            plus: false,
         }
+    }
+
+    /// Under TLS: the channel-binding data of the session, and whether the client chose the
+    /// `-PLUS` mechanism.
+    pub fn with_channel_binding(mut self, data: Option<Vec<u8>>, plus: bool) -> ScramServer {
+        self.channel_binding = data;
+        self.plus = plus;
+        self
     }
 
     /// Reads client-first-message; returns server-first-message.
@@ -228,8 +247,34 @@ impl ScramServer {
             std::str::from_utf8(message).map_err(|_| malformed("Message is not valid UTF-8."))?;
         // gs2-header: cbind-flag "," [authzid] ","
         let mut rest = message;
+        let mut binding_data: &[u8] = &[];
         let flag_end = match rest.as_bytes().first() {
+            Some(b'n') | Some(b'y') if self.plus => {
+                return Err(malformed(
+                    "The client selected SCRAM-SHA-256-PLUS, but the SCRAM message does not \
+                     include channel binding data.",
+                ))
+            }
+            Some(b'y') if self.channel_binding.is_some() => {
+                return Err(ScramError::Malformed {
+                    message: "SCRAM channel binding negotiation error",
+                    detail: "The client supports SCRAM channel binding but thinks the server \
+                             does not.  However, this server does support channel binding."
+                        .into(),
+                })
+            }
             Some(b'n') | Some(b'y') => 1,
+            Some(b'p') if self.plus => {
+                let end = rest.find(',').unwrap_or(rest.len());
+                if &rest[..end] != "p=tls-server-end-point" {
+                    return Err(malformed(format!(
+                        "unsupported SCRAM channel-binding type \"{}\"",
+                        rest[..end].trim_start_matches("p=")
+                    )));
+                }
+                binding_data = self.channel_binding.as_deref().unwrap_or(&[]);
+                end
+            }
             Some(b'p') => {
                 return Err(malformed(
                     "The client selected SCRAM-SHA-256 without channel binding, but the SCRAM \
@@ -250,7 +295,8 @@ impl ScramServer {
         if !rest.starts_with(',') {
             return Err(malformed("Unexpected attribute in client-first-message."));
         }
-        let gs2_header = message[..message.len() - rest.len() + 1].to_string();
+        let mut gs2_header = message.as_bytes()[..message.len() - rest.len() + 1].to_vec();
+        gs2_header.extend_from_slice(binding_data);
         let client_first_bare = &rest[1..];
         let mut attributes = client_first_bare.split(',');
         match attributes.next() {
@@ -312,7 +358,7 @@ impl ScramServer {
         let binding = BASE64
             .decode(binding)
             .map_err(|_| malformed("Invalid channel binding data."))?;
-        if binding != gs2_header.as_bytes() {
+        if binding != gs2_header {
             return Err(ScramError::Malformed {
                 message: "SCRAM channel binding check failed",
                 detail: String::new(),
@@ -360,6 +406,8 @@ pub mod client {
         pub password: String,
         pub nonce: String,
         pub gs2_header: String,
+        /// Channel-binding data sent after the GS2 header in `c=` (for `p=...`).
+        pub binding: Vec<u8>,
         client_first_bare: String,
         auth_message: String,
         salted: [u8; 32],
@@ -371,6 +419,7 @@ pub mod client {
                 password: password.into(),
                 nonce: "rOprNGfwEbeRWgbNEkqO".into(),
                 gs2_header: "n,,".into(),
+                binding: Vec::new(),
                 client_first_bare: String::new(),
                 auth_message: String::new(),
                 salted: [0; 32],
@@ -396,7 +445,9 @@ pub mod client {
             }
             assert!(nonce.starts_with(&self.nonce));
             self.salted = salted_password(&prepare_password(&self.password), &salt, iterations);
-            let without_proof = format!("c={},r={nonce}", BASE64.encode(&self.gs2_header));
+            let mut c = self.gs2_header.as_bytes().to_vec();
+            c.extend_from_slice(&self.binding);
+            let without_proof = format!("c={},r={nonce}", BASE64.encode(&c));
             self.auth_message =
                 format!("{},{server_first},{without_proof}", self.client_first_bare);
             let client_key = hmac(&self.salted, b"Client Key");
@@ -542,6 +593,55 @@ mod tests {
             server.client_final(client_final.as_bytes()),
             Err(ScramError::Malformed {
                 message: "SCRAM channel binding check failed",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn scram_plus_binds_to_the_tls_certificate_and_refuses_downgrades() {
+        let verifier = Verifier::generate("pw");
+        let end_point = b"certificate hash".to_vec();
+        let plus = |data: &[u8]| {
+            ScramServer::new(Some(verifier.clone()), "u", b"s")
+                .with_channel_binding(Some(data.to_vec()), true)
+        };
+        let mut client = ScramClient::new("pw");
+        client.gs2_header = "p=tls-server-end-point,,".into();
+        client.binding = end_point.clone();
+        // The right certificate hash.
+        let mut server = plus(&end_point);
+        let first = server
+            .client_first(client.client_first().as_bytes())
+            .unwrap();
+        let client_final = client.client_final(&first);
+        assert!(server.client_final(client_final.as_bytes()).is_ok());
+        // A hash of another certificate (a man in the middle) fails the binding check.
+        let mut server = plus(b"another certificate");
+        let first = server
+            .client_first(client.client_first().as_bytes())
+            .unwrap();
+        let client_final = client.client_final(&first);
+        assert!(matches!(
+            server.client_final(client_final.as_bytes()),
+            Err(ScramError::Malformed {
+                message: "SCRAM channel binding check failed",
+                ..
+            })
+        ));
+        // Another binding type is refused.
+        let mut server = plus(&end_point);
+        assert!(server.client_first(b"p=tls-unique,,n=,r=abc").is_err());
+        // PLUS chosen without binding data in the message.
+        let mut server = plus(&end_point);
+        assert!(server.client_first(b"n,,n=,r=abc").is_err());
+        // 'y' while the server offers PLUS: a downgrade.
+        let mut server = ScramServer::new(Some(verifier), "u", b"s")
+            .with_channel_binding(Some(end_point), false);
+        assert!(matches!(
+            server.client_first(b"y,,n=,r=abc"),
+            Err(ScramError::Malformed {
+                message: "SCRAM channel binding negotiation error",
                 ..
             })
         ));

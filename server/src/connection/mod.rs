@@ -19,7 +19,6 @@ pub mod startup;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
-use std::net::TcpStream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -30,6 +29,7 @@ use storage::types::{Row, Value};
 
 use crate::registry::SlotGuard;
 use crate::server::Shared;
+use crate::tls::NetStream;
 use crate::types::binary as wire_binary;
 use crate::types::text as wire_text;
 use crate::wire::{
@@ -201,9 +201,11 @@ fn field_descriptions(columns: &[Column], formats: &[i16]) -> Vec<FieldDescripti
 
 /// An authenticated connection with its session.
 pub struct Connection {
-    reader: FrontendReader<TcpStream>,
-    writer: BackendWriter<TcpStream>,
+    reader: FrontendReader<NetStream>,
+    writer: BackendWriter<NetStream>,
     guard: SlotGuard,
+    /// This connection's place under its role's CONNECTION LIMIT.
+    _role_slot: crate::auth::login::RoleSlot,
     shared: Arc<Shared>,
     session: Session,
     statements: NameMap<PreparedStatement>,

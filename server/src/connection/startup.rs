@@ -1,7 +1,9 @@
-//! A connection's first moments: the startup packet (refusing SSL and GSSAPI encryption with
-//! `N`, serving a CancelRequest and closing), the connection limit, protocol negotiation,
-//! SCRAM-SHA-256 authentication, the session, then ParameterStatus, BackendKeyData and the
-//! first ReadyForQuery.
+//! A connection's first moments: the startup packet (an SSLRequest answered `S` and the TLS
+//! handshake when TLS is configured, `N` otherwise; GSSAPI encryption refused with `N`; a
+//! CancelRequest served and the connection closed), the connection limit, protocol
+//! negotiation, admission ([`crate::auth::login`]: host rules, SCRAM-SHA-256 or -PLUS,
+//! LOGIN, the role's connection limit), the session, then ParameterStatus, BackendKeyData
+//! and the first ReadyForQuery.
 //!
 //! A client that leaves during start-up (pg_isready, or psql going to ask for a password)
 //! is not an error and is not logged. Reads during start-up time out after the configured
@@ -18,6 +20,7 @@ use super::{admin_shutdown, guarded, ConnError, Connection};
 use crate::auth;
 use crate::registry::{Admission, Registry, SlotGuard};
 use crate::server::Shared;
+use crate::tls::NetStream;
 use crate::wire::{BackendWriter, FrontendReader, ReadError, Severity, StartupPacket};
 
 /// The only protocol minor version custos speaks (3.0).
@@ -33,6 +36,7 @@ struct Startup {
 pub fn serve(stream: TcpStream, shared: Arc<Shared>, admission: Admission) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(shared.authentication_timeout));
+    let stream = NetStream::Plain(stream);
     let Ok(read_half) = stream.try_clone() else {
         return;
     };
@@ -43,7 +47,7 @@ pub fn serve(stream: TcpStream, shared: Arc<Shared>, admission: Admission) {
         Admission::TooMany(guard) => guard.registry(),
         Admission::Dropped => return,
     };
-    let startup = match read_startup_packet(&mut reader, &mut writer, registry) {
+    let startup = match read_startup_packet(&mut reader, &mut writer, registry, &shared) {
         Ok(Some(startup)) => startup,
         Ok(None) => return,
         Err(error) => {
@@ -72,7 +76,7 @@ pub fn serve(stream: TcpStream, shared: Arc<Shared>, admission: Admission) {
     }
 }
 
-fn report_fatal(writer: &mut BackendWriter<TcpStream>, error: &SqlError) {
+fn report_fatal(writer: &mut BackendWriter<NetStream>, error: &SqlError) {
     let _ = writer.error_response(Severity::Fatal, error, None);
     let _ = writer.flush();
 }
@@ -80,9 +84,10 @@ fn report_fatal(writer: &mut BackendWriter<TcpStream>, error: &SqlError) {
 /// Reads packets until the startup packet proper; `None` when the connection is done (a
 /// cancel request, or a client that left).
 fn read_startup_packet(
-    reader: &mut FrontendReader<TcpStream>,
-    writer: &mut BackendWriter<TcpStream>,
+    reader: &mut FrontendReader<NetStream>,
+    writer: &mut BackendWriter<NetStream>,
     registry: &Registry,
+    shared: &Shared,
 ) -> Result<Option<Startup>, SqlError> {
     let mut encryption_refused = false;
     loop {
@@ -92,6 +97,42 @@ fn read_startup_packet(
             Err(ReadError::Fatal(error)) => return Err(error),
         };
         match packet {
+            StartupPacket::SslRequest if !reader.get_ref().is_tls() && !encryption_refused => {
+                let Some(tls) = shared.access.tls.clone() else {
+                    encryption_refused = true;
+                    if writer.raw_byte(b'N').is_err() {
+                        return Ok(None);
+                    }
+                    continue;
+                };
+                if reader.has_buffered() {
+                    return Err(SqlError::new(
+                        code::PROTOCOL_VIOLATION,
+                        "received unencrypted data after SSL request",
+                    ));
+                }
+                if writer.raw_byte(b'S').is_err() {
+                    return Ok(None);
+                }
+                let Ok(socket) = reader.get_ref().socket().try_clone() else {
+                    return Ok(None);
+                };
+                // A failed handshake ends the connection; there is no channel to report on.
+                let Ok(stream) = tls.accept(socket) else {
+                    return Ok(None);
+                };
+                let Ok(read_half) = stream.try_clone() else {
+                    return Ok(None);
+                };
+                *reader = FrontendReader::new(read_half);
+                *writer = BackendWriter::new(stream);
+            }
+            StartupPacket::SslRequest if reader.get_ref().is_tls() => {
+                return Err(SqlError::new(
+                    code::PROTOCOL_VIOLATION,
+                    "SSL request received on an encrypted connection",
+                ));
+            }
             StartupPacket::SslRequest | StartupPacket::GssEncRequest => {
                 if encryption_refused && reader.has_buffered() {
                     return Err(SqlError::new(
@@ -121,16 +162,16 @@ fn read_startup_packet(
 }
 
 /// The connection, or the writer to report the failure on and the failure.
-type Establishing = Result<Connection, Box<(BackendWriter<TcpStream>, ConnError)>>;
+type Establishing = Result<Connection, Box<(BackendWriter<NetStream>, ConnError)>>;
 
-fn fail(writer: BackendWriter<TcpStream>, error: SqlError) -> Establishing {
+fn fail(writer: BackendWriter<NetStream>, error: SqlError) -> Establishing {
     Err(Box::new((writer, ConnError::Fatal(error))))
 }
 
 /// Authenticates, opens the session and greets the client.
 fn establish(
-    mut reader: FrontendReader<TcpStream>,
-    mut writer: BackendWriter<TcpStream>,
+    mut reader: FrontendReader<NetStream>,
+    mut writer: BackendWriter<NetStream>,
     mut guard: SlotGuard,
     shared: Arc<Shared>,
     startup: Startup,
@@ -174,24 +215,30 @@ fn establish(
         .filter(|d| !d.is_empty())
         .map_or_else(|| user.clone(), |d| d.to_string());
 
-    let login = shared.database.login_info(&user);
-    let verifier = login.as_ref().and_then(|l| l.verifier.clone());
-    attempt!(auth::authenticate(
+    let stream = reader.get_ref();
+    let peer = auth::login::Peer {
+        address: stream
+            .socket()
+            .peer_addr()
+            .map(|a| a.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+        tls: stream.is_tls(),
+        channel_binding: match (&shared.access.tls, stream.is_tls()) {
+            (Some(tls), true) => Some(tls.channel_binding().to_vec()),
+            _ => None,
+        },
+    };
+    let role_slot = attempt!(auth::login::admit(
         &mut reader,
         &mut writer,
+        &shared.database,
+        &shared.access,
+        &shared.role_sessions,
+        &shared.mock_secret,
+        &peer,
         &user,
-        verifier.as_deref(),
-        &shared.mock_secret
+        &database,
     ));
-    if !login.as_ref().is_some_and(|l| l.can_login) {
-        return fail(
-            writer,
-            SqlError::new(
-                code::INVALID_AUTHORIZATION_SPECIFICATION,
-                format!("role \"{user}\" is not permitted to log in"),
-            ),
-        );
-    }
     if !guard.slot().start_session(guard.registry()) {
         let error = if guard.registry().is_shutting_down() {
             SqlError::new("57P03", "the database system is shutting down")
@@ -211,6 +258,7 @@ fn establish(
         reader,
         writer,
         guard,
+        _role_slot: role_slot,
         shared,
         session,
         statements: Default::default(),

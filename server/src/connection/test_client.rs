@@ -29,6 +29,7 @@ pub fn test_server(max_connections: usize) -> (TempDir, Server) {
         listen: "127.0.0.1:0".into(),
         max_connections,
         authentication_timeout: Duration::from_secs(10),
+        access: Default::default(),
     };
     let server = Server::start(database, &settings).unwrap();
     (dir, server)

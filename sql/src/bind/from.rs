@@ -152,6 +152,8 @@ impl Binder<'_> {
                         format!("column \"{name}\" specified in USING clause does not exist in right table"),
                     )
                 })?;
+                self.note_column(&left.scope.columns[l]);
+                self.note_column(&right.scope.columns[r]);
                 let lt = left.scope.columns[l].sql_type.clone();
                 let rt = right.scope.columns[r].sql_type.clone();
                 let (cond, _) = self.operator(
@@ -608,6 +610,7 @@ impl Binder<'_> {
                 if let Some(a) = alias {
                     rename_scope(&mut columns, &a.columns, &qualifier)?;
                 }
+                self.privileges.read(oid);
                 let width = columns.len();
                 Ok(Bound {
                     plan: Plan::SeqScan {
@@ -631,10 +634,14 @@ impl Binder<'_> {
                 let ast::Statement::Query(q) = statement else {
                     return Err(SqlError::internal("view definition is not a query"));
                 };
-                // A view is bound in its own context: no outer references, no CTEs.
+                // A view is bound in its own context: no outer references, no CTEs; its
+                // relations are checked for the view's owner, the view for the caller.
+                self.privileges.read(oid);
                 let outer = std::mem::take(&mut self.outer);
                 let ctes = std::mem::take(&mut self.ctes);
+                let caller = self.privileges.view_owner.replace(view.owner);
                 let result = self.bind_query(&q);
+                self.privileges.view_owner = caller;
                 self.outer = outer;
                 self.ctes = ctes;
                 let (plan, mut columns) = result?;
@@ -669,6 +676,10 @@ impl Binder<'_> {
                 if let Some(a) = alias {
                     rename_columns(&mut columns, &a.columns, &qualifier)?;
                 }
+                if table.oid == crate::pg_catalog::oids::rel::PG_AUTHID {
+                    // Readable by superusers only (it holds password verifiers).
+                    self.privileges.read(table.oid);
+                }
                 Ok(Bound {
                     plan: Plan::SystemScan {
                         table,
@@ -683,6 +694,7 @@ impl Binder<'_> {
                     .sequences
                     .get(&oid)
                     .ok_or_else(|| SqlError::undefined_table(&rel))?;
+                self.privileges.read(oid);
                 let columns = vec![
                     OutputColumn::computed("last_value", SqlType::Int8),
                     OutputColumn::computed("log_cnt", SqlType::Int8),

@@ -153,6 +153,9 @@ pub struct Binder<'a> {
     pub sql_text: String,
     /// `WINDOW name AS (...)` definitions of the SELECT being bound.
     pub windows: Vec<(String, sqlparser::ast::WindowSpec)>,
+    /// The relations and columns the statement reads and writes, for the privilege stage
+    /// ([`crate::acl::check`]).
+    pub privileges: crate::acl::check::Required,
 }
 
 impl<'a> Binder<'a> {
@@ -179,6 +182,14 @@ impl<'a> Binder<'a> {
             setting,
             sql_text: String::new(),
             windows: Vec::new(),
+            privileges: Default::default(),
+        }
+    }
+
+    /// Records that the statement reads `column` (for the privilege stage).
+    pub fn note_column(&mut self, column: &ScopeColumn) {
+        if column.table_oid != 0 && column.attnum > 0 {
+            self.privileges.column(column.table_oid, column.attnum);
         }
     }
 
@@ -196,6 +207,7 @@ impl<'a> Binder<'a> {
             database: crate::engine::DATABASE_NAME,
             statement_start: self.format.now_micros(),
             setting: self.setting,
+            queries: None,
         };
         f(&ctx)
     }

@@ -108,6 +108,7 @@ impl Binder<'_> {
         scope: &Scope,
     ) -> SqlResult<Typed> {
         if let Some(i) = scope.find(schema, qualifier, name)? {
+            self.note_column(&scope.columns[i]);
             return Ok((Expr::Column(i), scope.columns[i].sql_type.clone()));
         }
         // A FROM item's name alone is its whole row (`to_jsonb(p)`, `row_to_json(x)`).
@@ -116,23 +117,30 @@ impl Binder<'_> {
             let mut exprs = Vec::new();
             for (i, c) in scope.columns.iter().enumerate() {
                 if c.qualifier.as_deref() == Some(name) && !c.hidden {
+                    self.note_column(c);
                     fields.push((c.name.clone(), c.sql_type.clone()));
                     exprs.push(Expr::Column(i));
                 }
             }
             return Ok((Expr::Row(exprs), SqlType::Composite(fields)));
         }
+        let mut found = None;
         for (level, outer) in self.outer.iter().rev().enumerate() {
             if let Some(i) = outer.find(schema, qualifier, name)? {
-                self.outer_refs += 1;
-                return Ok((
-                    Expr::Outer {
-                        level: level + 1,
-                        index: i,
-                    },
-                    outer.columns[i].sql_type.clone(),
-                ));
+                found = Some((level, i, outer.columns[i].clone()));
+                break;
             }
+        }
+        if let Some((level, i, column)) = found {
+            self.note_column(&column);
+            self.outer_refs += 1;
+            return Ok((
+                Expr::Outer {
+                    level: level + 1,
+                    index: i,
+                },
+                column.sql_type,
+            ));
         }
         if let Some(q) = qualifier {
             let known = scope.has_qualifier(q) || self.outer.iter().any(|s| s.has_qualifier(q));

@@ -83,6 +83,7 @@ impl Binder<'_> {
                     }
                     for i in visible {
                         let c = &scope.columns[i];
+                        self.note_column(c);
                         items.push((
                             c.name.clone(),
                             Expr::Column(i),
@@ -105,6 +106,7 @@ impl Binder<'_> {
                     }
                     for (i, c) in scope.columns.iter().enumerate() {
                         if c.qualifier.as_deref() == Some(q.as_str()) && !c.hidden {
+                            self.note_column(c);
                             items.push((
                                 c.name.clone(),
                                 Expr::Column(i),

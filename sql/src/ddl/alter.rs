@@ -181,8 +181,18 @@ fn apply(session: &mut Session, oid: Oid, op: &Op, sql: &str) -> SqlResult<()> {
         Op::OwnerTo { new_owner } => {
             let owner = role_oid(session, new_owner)?;
             let mut table = current(session, oid)?;
+            let old_owner = table.owner;
             table.owner = owner;
             let catalog = session.transaction().catalog_mut();
+            // The old owner's grants pass to the new owner, as PostgreSQL's aclnewowner.
+            for g in catalog.grants.iter_mut().filter(|g| g.object == oid) {
+                if g.grantor == old_owner {
+                    g.grantor = owner;
+                }
+                if g.grantee == old_owner {
+                    g.grantee = owner;
+                }
+            }
             // Sequences owned by the table's columns and its indexes follow it.
             for s in catalog.sequences.values_mut() {
                 if s.owned_by.map(|o| o.0) == Some(oid) {

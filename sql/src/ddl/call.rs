@@ -80,14 +80,17 @@ pub fn inline_call_in(
         .with_hint(format!("Write SELECT * FROM {name}(...).")));
     };
     let args = coerce_args(binder, &sig, args)?;
-    guarded(f.oid, &f.name, || {
+    let caller = binder.privileges.call_function(&f);
+    let result = guarded(f.oid, &f.name, || {
         if let Some(inlined) = inline_expression(binder, &f, &sig, &args, &result_type)? {
             return Ok(Some((inlined, result_type.clone())));
         }
         let body = bind_body(binder, &f, &sig)?;
         let expr = subquery_call(binder, &f, &sig, &args, body, &result_type)?;
         Ok(Some((expr, result_type.clone())))
-    })
+    });
+    binder.privileges.view_owner = caller;
+    result
 }
 
 /// A user function in FROM: its rows as a plan, their columns (named as the alias and its
@@ -108,7 +111,8 @@ pub fn table_function(
     let sig = signature(&f)?;
     let args = coerce_args(binder, &sig, args)?;
     let qualifier = alias.map_or_else(|| name.to_string(), |a| crate::bind::ident_name(&a.name));
-    let (plan, mut columns) = guarded(
+    let caller = binder.privileges.call_function(&f);
+    let bound = guarded(
         f.oid,
         &f.name,
         || -> SqlResult<(Plan, Vec<OutputColumn>)> {
@@ -134,7 +138,9 @@ pub fn table_function(
                 Returns::Table(columns) => rows_plan(binder, &f, &sig, &args, columns),
             }
         },
-    )?;
+    );
+    binder.privileges.view_owner = caller;
+    let (plan, mut columns) = bound?;
     let plan = if ordinality {
         columns.push(OutputColumn::computed("ordinality", SqlType::Int8));
         Plan::Window {

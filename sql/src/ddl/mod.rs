@@ -36,6 +36,7 @@ fn done(tag: &str) -> SqlResult<Outcome> {
 
 /// Runs a DDL (or other catalog) statement.
 pub fn execute(session: &mut Session, ast: &Ast, sql: &str) -> SqlResult<Outcome> {
+    crate::acl::ddl::check_utility(session, ast, sql)?;
     match ast {
         Ast::Flush { .. } if fallback::is_checkpoint(sql) => checkpoint::run(session),
         Ast::CreateTable(ct) => {

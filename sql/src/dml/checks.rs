@@ -13,6 +13,7 @@ use storage::StorageError;
 use super::table_scope;
 use crate::bind::expr::ExprContext;
 use crate::bind::{Binder, Scope};
+use crate::embedding::prefetch;
 use crate::error::{code, SqlError, SqlResult};
 use crate::exec::{eval, Env, ExecCtx};
 use crate::pgtype::SqlType;
@@ -80,11 +81,97 @@ pub fn parse_expr(text: &str) -> SqlResult<ast::Expr> {
 /// Completes a new row: defaults, generated columns, then checks it.
 pub(super) fn finish_row(
     table: &TableDef,
-    mut row: Row,
+    row: Row,
     provided: &[bool],
     defaults: &[Option<Expr>],
     generated: &[Option<Expr>],
     checks: &[(String, Expr)],
+    ctx: &ExecCtx,
+) -> SqlResult<Row> {
+    let mut row = fill_defaults(table, row, provided, defaults, ctx)?;
+    compute_generated(table, &mut row, generated, ctx)?;
+    check_row(table, &row, checks, ctx)?;
+    Ok(row)
+}
+
+/// Completes a batch of new rows as [`finish_row`] does each, in order, but with the
+/// `embed()` calls of the generated columns run once per batch of
+/// [`prefetch::PREFETCH_BATCH_ROWS`] rows instead of once per row. Each row's error is the
+/// one [`finish_row`] would give, and the first failing row (by position in `rows`) is the
+/// one reported: per batch, defaults are filled up to the first row whose default fails,
+/// the rows before it are completed and checked, and only then is that default's error
+/// returned.
+pub(super) fn finish_rows(
+    table: &TableDef,
+    rows: Vec<(Row, &[bool])>,
+    defaults: &[Option<Expr>],
+    generated: &[Option<Expr>],
+    checks: &[(String, Expr)],
+    ctx: &ExecCtx,
+) -> Result<Vec<Row>, (usize, SqlError)> {
+    let generated_exprs: Vec<&Expr> = generated.iter().flatten().collect();
+    let mut out = Vec::with_capacity(rows.len());
+    if !prefetch::calls_embed(&generated_exprs) {
+        for (position, (row, provided)) in rows.into_iter().enumerate() {
+            let row = finish_row(table, row, provided, defaults, generated, checks, ctx)
+                .map_err(|error| (position, error))?;
+            out.push(row);
+        }
+        return Ok(out);
+    }
+    let mut rows = rows.into_iter();
+    let mut base = 0;
+    loop {
+        let batch: Vec<(Row, &[bool])> =
+            rows.by_ref().take(prefetch::PREFETCH_BATCH_ROWS).collect();
+        if batch.is_empty() {
+            return Ok(out);
+        }
+        let batch_len = batch.len();
+        let mut filled = Vec::with_capacity(batch_len);
+        let mut default_error = None;
+        for (offset, (row, provided)) in batch.into_iter().enumerate() {
+            match fill_defaults(table, row, provided, defaults, ctx) {
+                Ok(row) => filled.push(row),
+                Err(error) => {
+                    default_error = Some((base + offset, error));
+                    break;
+                }
+            }
+        }
+        let _prefetched =
+            prefetch_or_fall_back(&generated_exprs, filled.iter().map(Vec::as_slice), ctx)
+                .map_err(|error| (base, error))?;
+        for (offset, mut row) in filled.into_iter().enumerate() {
+            compute_generated(table, &mut row, generated, ctx)
+                .and_then(|()| check_row(table, &row, checks, ctx))
+                .map_err(|error| (base + offset, error))?;
+            out.push(row);
+        }
+        if let Some(failure) = default_error {
+            return Err(failure);
+        }
+        base += batch_len;
+    }
+}
+
+/// Prefetches the embeddings `exprs` will ask for over `rows` (see
+/// [`prefetch::prefetch_or_fall_back`]).
+pub(super) fn prefetch_or_fall_back<'r>(
+    exprs: &[&Expr],
+    rows: impl IntoIterator<Item = &'r [Value]>,
+    ctx: &ExecCtx,
+) -> SqlResult<Option<prefetch::Prefetched>> {
+    prefetch::prefetch_or_fall_back(exprs, rows, None, ctx)
+}
+
+/// `row` with the defaults of the columns it does not supply (generated columns are left
+/// for [`compute_generated`]; dropped columns are NULL).
+pub(super) fn fill_defaults(
+    table: &TableDef,
+    mut row: Row,
+    provided: &[bool],
+    defaults: &[Option<Expr>],
     ctx: &ExecCtx,
 ) -> SqlResult<Row> {
     for (i, c) in table.columns.iter().enumerate() {
@@ -106,8 +193,6 @@ pub(super) fn finish_row(
             };
         }
     }
-    compute_generated(table, &mut row, generated, ctx)?;
-    check_row(table, &row, checks, ctx)?;
     Ok(row)
 }
 

@@ -11,7 +11,7 @@ use sqlparser::ast::{self, Statement as Ast};
 use storage::catalog::{ConstraintKind, TableDef};
 use storage::types::{Row, Value};
 
-use super::checks::{check_references, check_row, finish_row, table_expressions, unique_error};
+use super::checks::{check_references, check_row, finish_rows, table_expressions, unique_error};
 use super::resolve_table;
 use crate::bind::ident_name;
 use crate::engine::copy::CopyTarget;
@@ -96,20 +96,33 @@ impl CopyPlan {
         row
     }
 
-    /// Completes and checks one row (defaults, generated columns, NOT NULL, CHECK, FK).
-    fn complete(&self, supplied: Row, ctx: &ExecCtx) -> Result<Row, (SqlError, CopyRowStage)> {
-        let row = finish_row(
+    /// Completes and checks a batch of rows (defaults, generated columns, NOT NULL, CHECK),
+    /// with the `embed()` calls of generated columns run per batch (see `finish_rows`), then
+    /// their foreign keys, which PostgreSQL checks after the rows. On failure: the position
+    /// of the first refused row, the error and the stage.
+    fn complete_batch(
+        &self,
+        supplied: Vec<Row>,
+        ctx: &ExecCtx,
+    ) -> Result<Vec<Row>, (usize, SqlError, CopyRowStage)> {
+        let placed: Vec<(Row, &[bool])> = supplied
+            .into_iter()
+            .map(|row| (self.place(row), self.provided.as_slice()))
+            .collect();
+        let rows = finish_rows(
             &self.def,
-            self.place(supplied),
-            &self.provided,
+            placed,
             &self.defaults,
             &self.generated,
             &self.checks,
             ctx,
         )
-        .map_err(|e| (e, CopyRowStage::Checks))?;
-        check_references(&self.def, &row, ctx).map_err(|e| (e, CopyRowStage::References))?;
-        Ok(row)
+        .map_err(|(position, error)| (position, error, CopyRowStage::Checks))?;
+        for (position, row) in rows.iter().enumerate() {
+            check_references(&self.def, row, ctx)
+                .map_err(|error| (position, error, CopyRowStage::References))?;
+        }
+        Ok(rows)
     }
 
     /// Whether a NOT NULL column of `row` is NULL (the cheap check of a plan without
@@ -181,14 +194,9 @@ pub fn copy_rows(
     let mut refused: Option<(usize, SqlError, CopyRowStage)> = None;
     if plan.needs_exec {
         session.with_exec(&[], |ctx| {
-            for (position, supplied) in rows.into_iter().enumerate() {
-                match plan.complete(supplied, ctx) {
-                    Ok(row) => complete.push(row),
-                    Err((error, stage)) => {
-                        refused = Some((position, error, stage));
-                        break;
-                    }
-                }
+            match plan.complete_batch(rows, ctx) {
+                Ok(rows) => complete = rows,
+                Err(failure) => refused = Some(failure),
             }
             Ok(())
         })?;

@@ -9,7 +9,7 @@ use storage::catalog::{Catalog, IdentityKind, Oid, TableDef};
 use storage::types::{Row, Value};
 
 use super::checks::{
-    check_references, check_row, compute_generated, finish_row, rows_with_key, table_expressions,
+    check_references, check_row, compute_generated, finish_rows, rows_with_key, table_expressions,
     unique_error,
 };
 use super::{
@@ -91,6 +91,9 @@ pub(super) fn bind_insert(b: &mut Binder, ins: &ast::Insert) -> SqlResult<BoundI
             targets.push(pos);
         }
     }
+    let index = b.privileges.relation(table.oid);
+    b.privileges.accesses[index].insert =
+        Some(targets.iter().map(|t| table.columns[*t].attnum).collect());
     let overriding_system = matches!(ins.overriding, Some(ast::InsertOverriding::System));
     for &t in &targets {
         let c = &table.columns[t];
@@ -199,7 +202,10 @@ pub(super) fn bind_insert(b: &mut Binder, ins: &ast::Insert) -> SqlResult<BoundI
             }
         }
     };
-    let (defaults, generated, checks) = table_expressions(b, &table)?;
+    b.privileges.suspended = true;
+    let expressions = table_expressions(b, &table);
+    b.privileges.suspended = false;
+    let (defaults, generated, checks) = expressions?;
     let alias = ins
         .table_alias
         .as_ref()
@@ -226,6 +232,11 @@ pub(super) fn bind_insert(b: &mut Binder, ins: &ast::Insert) -> SqlResult<BoundI
                     }
                     both.columns.extend(excluded.columns);
                     let sets = bind_assignments(b, &table, &du.assignments, &both)?;
+                    let updated: Vec<storage::catalog::AttNum> = sets
+                        .iter()
+                        .map(|(pos, _)| table.columns[*pos].attnum)
+                        .collect();
+                    b.privileges.accesses[index].update = Some(updated);
                     let filter = match &du.selection {
                         Some(w) => {
                             let mut cx = ExprContext::plain("WHERE");
@@ -338,7 +349,8 @@ pub(super) fn run_insert(
     // Compute every new row first (the source may read the table itself).
     let rows = session.with_exec(params, |ctx| {
         let source_rows = crate::exec::run(&source, ctx, None)?;
-        let mut rows = Vec::with_capacity(source_rows.len());
+        // Rows with what they supply; completed together so `embed()` runs per batch.
+        let mut placed: Vec<(Row, Vec<bool>)> = Vec::with_capacity(source_rows.len());
         for src in source_rows {
             let mut row: Row = vec![Value::Null; table.columns.len()];
             let mut provided = vec![false; table.columns.len()];
@@ -352,10 +364,21 @@ pub(super) fn run_insert(
             if targets.is_empty() && table.columns.is_empty() {
                 continue;
             }
-            rows.push(finish_row(
-                &table, row, &provided, &defaults, &generated, &checks, ctx,
-            )?);
+            placed.push((row, provided));
         }
+        let (placed_rows, provided): (Vec<Row>, Vec<Vec<bool>>) = placed.into_iter().unzip();
+        let rows = finish_rows(
+            &table,
+            placed_rows
+                .into_iter()
+                .zip(provided.iter().map(Vec::as_slice))
+                .collect(),
+            &defaults,
+            &generated,
+            &checks,
+            ctx,
+        )
+        .map_err(|(_, error)| error)?;
         for row in &rows {
             check_references(&table, row, ctx)?;
         }

@@ -96,6 +96,7 @@ fn bind_returning(
                     if c.hidden || c.qualified_only {
                         continue;
                     }
+                    b.note_column(c);
                     exprs.push(Expr::Column(i));
                     columns.push(c.output());
                 }

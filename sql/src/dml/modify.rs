@@ -10,12 +10,13 @@ use storage::catalog::{Catalog, ConstraintKind, Oid, ReferentialAction, TableDef
 use storage::types::{Row, Value};
 
 use super::checks::{
-    check_references, check_row, compute_generated, key_exists, rows_with_key, table_expressions,
-    unique_error,
+    check_references, check_row, compute_generated, key_exists, prefetch_or_fall_back,
+    rows_with_key, table_expressions, unique_error,
 };
 use super::{bind_assignments, bind_returning, eval_row, outcome, resolve_table, table_scope};
 use crate::bind::expr::ExprContext;
 use crate::bind::{ident_name, Binder, Scope, ScopeColumn};
+use crate::embedding::prefetch;
 use crate::engine::{Outcome, Session};
 use crate::error::{code, SqlError, SqlResult};
 use crate::exec::{eval, Env, ExecCtx};
@@ -87,6 +88,7 @@ fn target_rows(
 pub(super) fn bind_update(b: &mut Binder, upd: &ast::Update) -> SqlResult<BoundUpdate> {
     let TableFactorName { name, alias } = factor_name(&upd.table.relation)?;
     let table = resolve_table(b, &name)?;
+    let target_access = b.privileges.relation(table.oid);
     let alias = alias.unwrap_or_else(|| table.name.clone());
     let from: Vec<ast::TableWithJoins> = match &upd.from {
         Some(ast::UpdateTableFromKind::BeforeSet(f))
@@ -95,7 +97,15 @@ pub(super) fn bind_update(b: &mut Binder, upd: &ast::Update) -> SqlResult<BoundU
     };
     let (plan, scope) = target_rows(b, &table, &alias, &from, upd.selection.as_ref())?;
     let sets = bind_assignments(b, &table, &upd.assignments, &scope)?;
-    let (_, generated, checks) = table_expressions(b, &table)?;
+    let updated: Vec<storage::catalog::AttNum> = sets
+        .iter()
+        .map(|(pos, _)| table.columns[*pos].attnum)
+        .collect();
+    b.privileges.accesses[target_access].update = Some(updated);
+    b.privileges.suspended = true;
+    let expressions = table_expressions(b, &table);
+    b.privileges.suspended = false;
+    let (_, generated, checks) = expressions?;
     let returning = match &upd.returning {
         Some(items) => Some(bind_returning(b, items, &scope)?),
         None => None,
@@ -125,6 +135,8 @@ pub(super) fn bind_delete(b: &mut Binder, del: &ast::Delete) -> SqlResult<BoundD
         .ok_or_else(|| SqlError::syntax("DELETE without a table"))?;
     let TableFactorName { name, alias } = factor_name(&first.relation)?;
     let table = resolve_table(b, &name)?;
+    let index = b.privileges.relation(table.oid);
+    b.privileges.accesses[index].delete = true;
     let alias = alias.unwrap_or_else(|| table.name.clone());
     let using = del.using.clone().unwrap_or_default();
     let (plan, scope) = target_rows(b, &table, &alias, &using, del.selection.as_ref())?;
@@ -171,35 +183,64 @@ pub(super) fn run_update(
     let changes = session.with_exec(params, |ctx| {
         let rows = crate::exec::run(&plan, ctx, None)?;
         let mut seen = std::collections::HashSet::new();
-        let mut changes = Vec::new();
+        let mut targets = Vec::with_capacity(rows.len());
         for joined in rows {
             let Value::Int8(row_id) = joined[width] else {
                 return Err(SqlError::internal("row id missing"));
             };
-            if !seen.insert(row_id) {
-                continue;
+            if seen.insert(row_id) {
+                targets.push((row_id, joined));
             }
-            let env = Env {
-                row: &joined,
-                parent: None,
-            };
-            let mut new: Row = joined[..width].to_vec();
-            for (pos, e) in &sets {
-                new[*pos] = eval(e, &env, ctx)?;
-            }
-            compute_generated(&table, &mut new, &generated, ctx)?;
-            check_row(&table, &new, &checks, ctx)?;
-            check_references(&table, &new, ctx)?;
-            let ret = match &returning {
-                Some((exprs, _)) => {
-                    let mut r = new.clone();
-                    r.push(Value::Int8(row_id));
-                    r.extend(joined[width + 1..].iter().cloned());
-                    Some(eval_row(exprs, &r, ctx)?)
+        }
+        // In batches, so that `embed()` in SET and in generated columns runs once per batch
+        // of rows; per row, the steps and their errors are those of a row-by-row update.
+        let set_exprs: Vec<&Expr> = sets.iter().map(|(_, e)| e).collect();
+        let generated_exprs: Vec<&Expr> = generated.iter().flatten().collect();
+        let mut changes = Vec::with_capacity(targets.len());
+        for batch in targets.chunks(prefetch::PREFETCH_BATCH_ROWS) {
+            let _sets_prefetched = prefetch_or_fall_back(
+                &set_exprs,
+                batch.iter().map(|(_, joined)| joined.as_slice()),
+                ctx,
+            )?;
+            let mut news = Vec::with_capacity(batch.len());
+            let mut set_error = None;
+            for (_, joined) in batch {
+                let env = Env {
+                    row: joined,
+                    parent: None,
+                };
+                let mut new: Row = joined[..width].to_vec();
+                let assigned = sets.iter().try_for_each(|(pos, e)| {
+                    new[*pos] = eval(e, &env, ctx)?;
+                    Ok::<(), SqlError>(())
+                });
+                if let Err(error) = assigned {
+                    set_error = Some(error);
+                    break;
                 }
-                None => None,
-            };
-            changes.push((row_id as u64, joined[..width].to_vec(), new, ret));
+                news.push(new);
+            }
+            let _generated_prefetched =
+                prefetch_or_fall_back(&generated_exprs, news.iter().map(Vec::as_slice), ctx)?;
+            for ((row_id, joined), mut new) in batch.iter().zip(news) {
+                compute_generated(&table, &mut new, &generated, ctx)?;
+                check_row(&table, &new, &checks, ctx)?;
+                check_references(&table, &new, ctx)?;
+                let ret = match &returning {
+                    Some((exprs, _)) => {
+                        let mut r = new.clone();
+                        r.push(Value::Int8(*row_id));
+                        r.extend(joined[width + 1..].iter().cloned());
+                        Some(eval_row(exprs, &r, ctx)?)
+                    }
+                    None => None,
+                };
+                changes.push((*row_id as u64, joined[..width].to_vec(), new, ret));
+            }
+            if let Some(error) = set_error {
+                return Err(error);
+            }
         }
         Ok(changes)
     })?;

@@ -38,6 +38,11 @@ pub struct LoginInfo {
     pub verifier: Option<String>,
     pub can_login: bool,
     pub superuser: bool,
+    /// `VALID UNTIL` as microseconds since 2000-01-01 UTC (`None`: no limit); after it the
+    /// password no longer authenticates.
+    pub valid_until: Option<i64>,
+    /// `CONNECTION LIMIT` (-1: none).
+    pub connection_limit: i32,
 }
 
 /// One data directory opened for SQL.
@@ -101,6 +106,7 @@ impl Database {
             "CREATEDB",
             "BYPASSRLS",
             "INHERIT",
+            "REPLICATION",
         ] {
             role.attributes.insert(attribute.into(), "true".into());
         }
@@ -125,6 +131,12 @@ impl Database {
             verifier: role.password_verifier.clone(),
             can_login: flag("LOGIN"),
             superuser: flag("SUPERUSER"),
+            valid_until: crate::acl::identity::valid_until_micros(role),
+            connection_limit: role
+                .attributes
+                .get("CONNECTION LIMIT")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(-1),
         })
     }
 

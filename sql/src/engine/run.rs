@@ -55,20 +55,24 @@ impl Session {
         f: impl FnOnce(&mut Binder) -> SqlResult<T>,
     ) -> SqlResult<T> {
         let catalog = self.catalog();
-        let path = crate::catalog_access::effective_path(&catalog, &self.search_path(), &self.user);
+        let user = self.current_user();
+        let path = crate::catalog_access::effective_path(&catalog, &self.search_path(), user);
         let settings = &self.settings;
         let setting = |name: &str| settings.get(name).map(str::to_string);
         let mut binder = Binder::new(
-            catalog,
+            catalog.clone(),
             &self.settings.format,
-            &self.user,
+            user,
             path,
             params,
             &setting,
         );
         binder.index_catalog = self.database.storage.catalog();
         binder.sql_text = self.current_sql.clone();
-        f(&mut binder)
+        let result = f(&mut binder)?;
+        // The privilege stage: what the statement reads and writes, for the current user.
+        crate::acl::check::check(&catalog, user, &binder.privileges)?;
+        Ok(result)
     }
 
     pub(crate) fn prepare_inner(
@@ -83,13 +87,15 @@ impl Session {
         }
         let params: Vec<Option<SqlType>> = param_types.to_vec();
         let mut cached = None;
+        let mut privileges = None;
         let (param_types, columns) = match statement.ast.as_ref() {
             Ast::Query(q) => {
                 let catalog = self.catalog();
-                let (plan, types, columns) = self.with_binder(params, |b| {
+                let (plan, types, columns, required) = self.with_binder(params, |b| {
                     let (plan, columns) = b.bind_query(q)?;
-                    Ok((plan, b.param_types(), columns))
+                    Ok((plan, b.param_types(), columns, b.privileges.clone()))
                 })?;
+                privileges = Some(Arc::new(required));
                 let plan = crate::optimize::optimize_all(plan, &self.database.storage.catalog());
                 cached = Some(Arc::new((plan, catalog)));
                 (types, Some(columns_of(&columns)))
@@ -117,10 +123,21 @@ impl Session {
                 };
                 (param_types_or_text(param_types), Some(column))
             }
-            Ast::Explain { .. } => (
-                param_types_or_text(param_types),
-                Some(vec![Column::computed("QUERY PLAN", SqlType::Text)]),
-            ),
+            Ast::Explain { statement, .. } => {
+                // The explained query's parameters are typed from their context, as for the
+                // query itself (`ORDER BY embedding <-> $1` makes `$1` a vector).
+                let types = match statement.as_ref() {
+                    Ast::Query(q) => self.with_binder(params, |b| {
+                        b.bind_query(q)?;
+                        Ok(b.param_types())
+                    })?,
+                    _ => param_types_or_text(param_types),
+                };
+                (
+                    types,
+                    Some(vec![Column::computed("QUERY PLAN", SqlType::Text)]),
+                )
+            }
             _ => (param_types_or_text(param_types), None),
         };
         Ok(Prepared {
@@ -128,6 +145,7 @@ impl Session {
             param_types,
             columns,
             plan: cached,
+            privileges,
         })
     }
 
@@ -160,6 +178,8 @@ impl Session {
             Ast::ShowVariable { variable } => self.show(variable),
             Ast::Discard { .. } => {
                 self.settings.end_transaction(false);
+                // DISCARD ALL includes SET SESSION AUTHORIZATION DEFAULT.
+                crate::acl::identity::set_session_authorization(self, None, false)?;
                 Ok(Outcome::Command {
                     tag: "DISCARD ALL".into(),
                 })
@@ -181,7 +201,14 @@ impl Session {
             Ast::Insert(_) | Ast::Update(_) | Ast::Delete(_) => {
                 crate::dml::execute(self, &ast, prepared, params)
             }
-            Ast::Copy { .. } => crate::dml::copy_statement(self, &ast),
+            Ast::Copy { .. } => {
+                crate::acl::ddl::check_utility(self, &ast, &prepared.statement.sql)?;
+                crate::dml::copy_statement(self, &ast)
+            }
+            Ast::Flush {
+                object_type: ast::FlushType::Privileges,
+                ..
+            } => crate::acl::execute(self, &prepared.statement.sql),
             _ => crate::ddl::execute(self, &ast, &prepared.statement.sql),
         }
     }
@@ -211,9 +238,10 @@ impl Session {
         self.transaction();
         let in_transaction = self.in_block();
         let txn_start = self.txn_start;
+        let current_user = self.current_user().to_string();
+        let user = &current_user;
         let Session {
             database,
-            user,
             process_id,
             settings,
             txn,
@@ -258,6 +286,9 @@ impl Session {
         if let (Some(cached), Some(columns)) = (&prepared.plan, &prepared.columns) {
             // The plan holds while the transaction sees the catalog it was planned against.
             if std::ptr::eq(self.transaction().catalog_ref(), Arc::as_ptr(&cached.1)) {
+                if let Some(required) = &prepared.privileges {
+                    crate::acl::check::check(&cached.1, self.current_user(), required)?;
+                }
                 let rows = self.with_exec(params, |ctx| crate::exec::run(&cached.0, ctx, None))?;
                 let tag = format!("SELECT {}", rows.len());
                 return Ok(Outcome::Rows {

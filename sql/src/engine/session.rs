@@ -38,6 +38,9 @@ pub struct Prepared {
     /// The optimized plan of a query and the catalog it was planned against: reused while
     /// the catalog is unchanged.
     pub(crate) plan: Option<Arc<(crate::plan::Plan, Arc<storage::catalog::Catalog>)>>,
+    /// What the cached plan reads, checked again at each execution (the current user may
+    /// have changed with SET ROLE since it was planned).
+    pub(crate) privileges: Option<Arc<crate::acl::check::Required>>,
 }
 
 impl Prepared {
@@ -117,6 +120,21 @@ impl Session {
             last_row_count: None,
             txn_start: 0,
         };
+        // Settings given with ALTER ROLE ... SET apply at session start; the startup
+        // packet's options come after and win, as in PostgreSQL. A value that no longer
+        // applies is skipped rather than refusing the login.
+        let role_settings = session
+            .database
+            .storage
+            .catalog()
+            .roles
+            .values()
+            .find(|r| r.name == user)
+            .map(|r| r.settings.clone())
+            .unwrap_or_default();
+        for (name, value) in &role_settings {
+            let _ = session.settings.set(name, Some(value), false, false);
+        }
         for (name, value) in options {
             match name.as_str() {
                 "user" | "database" | "replication" => {}
@@ -145,12 +163,14 @@ impl Session {
         Ok(session)
     }
 
-    /// OID of the session's role (the bootstrap superuser when roles are not set up).
+    /// OID of the current user's role (the bootstrap superuser when roles are not set up;
+    /// [`crate::acl::identity::NO_ROLE`] when the role was dropped meanwhile).
     pub(crate) fn role_oid(&self) -> u32 {
-        self.database
-            .login_info(&self.user)
-            .map(|l| l.role_oid)
-            .unwrap_or(crate::pg_catalog::BOOTSTRAP_SUPERUSER_OID)
+        let catalog = self.catalog();
+        if catalog.roles.is_empty() {
+            return crate::pg_catalog::BOOTSTRAP_SUPERUSER_OID;
+        }
+        crate::acl::check::role_of(&catalog, self.current_user())
     }
 
     pub fn user(&self) -> &str {

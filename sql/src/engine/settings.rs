@@ -58,6 +58,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("server_version", SERVER_VERSION),
     ("server_version_num", SERVER_VERSION_NUM),
     ("session_authorization", ""),
+    ("role", "none"),
     ("standard_conforming_strings", "on"),
     ("statement_timeout", "0"),
     ("lock_timeout", "0"),
@@ -77,6 +78,8 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("ivfflat.probes", "1"),
     ("hnsw.iterative_scan", "off"),
     ("ivfflat.iterative_scan", "off"),
+    // What rag_prompt does with chunks that carry safety flags: quote | omit (sql/src/rag).
+    ("custos.rag_flagged", "quote"),
     ("enable_seqscan", "on"),
     ("enable_indexscan", "on"),
     ("enable_hashjoin", "on"),
@@ -210,12 +213,45 @@ impl Settings {
                 | "block_size"
                 | "in_hot_standby"
                 | "max_connections"
+                | "is_superuser"
         ) {
             return Err(SqlError::new(
                 code::CANT_CHANGE_RUNTIME_PARAM,
                 format!("parameter \"{name}\" cannot be changed"),
             ));
         }
+        if k == "role" || k == "session_authorization" {
+            // The session's identity changes only through SET ROLE / SET SESSION
+            // AUTHORIZATION, which check who may become whom (`crate::acl::identity`).
+            return Err(SqlError::new(
+                code::FEATURE_NOT_SUPPORTED,
+                format!("parameter \"{name}\" can only be changed with SET ROLE or SET SESSION AUTHORIZATION"),
+            ));
+        }
+        self.set_unchecked(&k, value, local, in_transaction)
+    }
+
+    /// Changes the identity settings (`role`, `session_authorization`, `is_superuser`) with
+    /// the transaction semantics of SET: the caller has checked that the change is allowed.
+    pub(crate) fn set_identity(
+        &mut self,
+        name: &str,
+        value: Option<&str>,
+        local: bool,
+        in_transaction: bool,
+    ) -> SqlResult<()> {
+        self.set_unchecked(&key(name), value, local, in_transaction)
+    }
+
+    fn set_unchecked(
+        &mut self,
+        k: &str,
+        value: Option<&str>,
+        local: bool,
+        in_transaction: bool,
+    ) -> SqlResult<()> {
+        let name = k;
+        let k = k.to_string();
         let new_value = match value {
             Some(v) => self.normalise(&k, v)?,
             None => DEFAULTS
@@ -253,6 +289,10 @@ impl Settings {
                 let style = parse_date_style(v, self.format.date_style).ok_or_else(invalid)?;
                 format_date_style(style)
             }
+            "custos.rag_flagged" => match v.trim().to_ascii_lowercase().as_str() {
+                "quote" | "omit" => v.trim().to_ascii_lowercase(),
+                _ => return Err(invalid().with_hint("Available values: quote, omit.")),
+            },
             "intervalstyle" => match v.to_ascii_lowercase().as_str() {
                 "postgres" | "postgres_verbose" | "sql_standard" | "iso_8601" => {
                     v.to_ascii_lowercase()

@@ -29,11 +29,12 @@ use storage::scan::ScanOptions;
 use storage::types::{Row, Value};
 use storage::Transaction;
 
+use crate::embedding::prefetch;
 use crate::engine::settings::Settings;
 use crate::engine::Database;
 use crate::error::{code, SqlError, SqlResult};
 use crate::func::{hash_key, FnCtx};
-use crate::plan::{JoinKind, Plan};
+use crate::plan::{Expr, JoinKind, Plan};
 use crate::types::SessionFormat;
 
 pub use eval::{eval, Env};
@@ -104,6 +105,7 @@ impl ExecCtx<'_> {
             database: crate::engine::DATABASE_NAME,
             statement_start: self.statement_start,
             setting: &setting,
+            queries: Some(self),
         };
         f(&ctx)
     }
@@ -141,9 +143,21 @@ fn run_node(plan: &Plan, ctx: &ExecCtx, outer: Option<&Env>) -> SqlResult<Vec<Ro
                 row: &[],
                 parent: outer,
             };
-            rows.iter()
-                .map(|r| r.iter().map(|e| eval(e, &env, ctx)).collect())
-                .collect()
+            // `embed()` calls of a batch of rows run in one model call (see
+            // `embedding::prefetch`).
+            let mut out = Vec::with_capacity(rows.len());
+            for batch in rows.chunks(prefetch::PREFETCH_BATCH_ROWS) {
+                let cells: Vec<&Expr> = batch.iter().flatten().collect();
+                let _prefetched = prefetch::prefetch_or_fall_back(&cells, [&[][..]], outer, ctx)?;
+                for r in batch {
+                    out.push(
+                        r.iter()
+                            .map(|e| eval(e, &env, ctx))
+                            .collect::<SqlResult<_>>()?,
+                    );
+                }
+            }
+            Ok(out)
         }
         Plan::SeqScan {
             table,
@@ -269,11 +283,11 @@ fn run_node(plan: &Plan, ctx: &ExecCtx, outer: Option<&Env>) -> SqlResult<Vec<Ro
             }
         }
         Plan::FunctionScan {
+            name,
             func,
             args,
             width,
             ordinality,
-            ..
         } => {
             let env = Env {
                 row: &[],
@@ -283,8 +297,14 @@ fn run_node(plan: &Plan, ctx: &ExecCtx, outer: Option<&Env>) -> SqlResult<Vec<Ro
                 .iter()
                 .map(|a| eval(a, &env, ctx))
                 .collect::<SqlResult<_>>()?;
-            // Set-returning functions are strict: a NULL argument gives no rows.
-            if values.iter().any(Value::is_null) {
+            // A strict set-returning function gives no rows for a NULL argument (all built-in
+            // ones are strict but `rag_context`, whose NULL `sources` means "every table").
+            if values.iter().any(Value::is_null)
+                && crate::func::registry()
+                    .overloads(name)
+                    .iter()
+                    .all(|o| o.strict)
+            {
                 return Ok(Vec::new());
             }
             let mut rows = ctx.with_fn(|f| func(f, &values))?;
@@ -315,16 +335,32 @@ fn run_node(plan: &Plan, ctx: &ExecCtx, outer: Option<&Env>) -> SqlResult<Vec<Ro
         Plan::Project { input, exprs } => {
             let rows = run(input, ctx, outer)?;
             let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                let env = Env {
-                    row: &row,
-                    parent: outer,
+            // `embed()` calls run once per batch of rows (see `embedding::prefetch`).
+            let expr_refs: Vec<&Expr> = exprs.iter().collect();
+            let batch_rows = if prefetch::calls_embed(&expr_refs) {
+                prefetch::PREFETCH_BATCH_ROWS
+            } else {
+                usize::MAX
+            };
+            for batch in rows.chunks(batch_rows) {
+                let _prefetched = if batch_rows == usize::MAX {
+                    None
+                } else {
+                    prefetch::prefetch_or_fall_back(
+                        &expr_refs,
+                        batch.iter().map(Vec::as_slice),
+                        outer,
+                        ctx,
+                    )?
                 };
-                let projected: Row = exprs
-                    .iter()
-                    .map(|e| eval(e, &env, ctx))
-                    .collect::<SqlResult<_>>()?;
-                out.push(projected);
+                for row in batch {
+                    let env = Env { row, parent: outer };
+                    let projected: Row = exprs
+                        .iter()
+                        .map(|e| eval(e, &env, ctx))
+                        .collect::<SqlResult<_>>()?;
+                    out.push(projected);
+                }
             }
             Ok(out)
         }

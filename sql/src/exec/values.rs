@@ -362,6 +362,20 @@ pub fn session_function(f: SessionFn, args: &[Value], ctx: &ExecCtx) -> SqlResul
             let local = matches!(args.get(2), Some(Value::Bool(true)));
             let mut effects = ctx.effects.borrow_mut();
             let in_transaction = effects.in_transaction;
+            if name.eq_ignore_ascii_case("role") && !ctx.catalog.roles.is_empty() {
+                // SET ROLE by another name: the same check of who may become whom.
+                let role = value.as_deref().filter(|v| !v.eq_ignore_ascii_case("none"));
+                crate::acl::identity::set_role_setting(
+                    &ctx.catalog,
+                    effects.settings,
+                    role,
+                    local,
+                    in_transaction,
+                )?;
+                return Ok(Value::Text(
+                    effects.settings.get("role").unwrap_or("none").to_string(),
+                ));
+            }
             effects
                 .settings
                 .set(&name, value.as_deref(), local, in_transaction)?;
@@ -369,7 +383,14 @@ pub fn session_function(f: SessionFn, args: &[Value], ctx: &ExecCtx) -> SqlResul
                 effects.settings.get(&name).unwrap_or("").to_string(),
             ))
         }
-        SessionFn::CurrentUser | SessionFn::SessionUser => Ok(Value::Text(ctx.user.to_string())),
+        SessionFn::CurrentUser => Ok(Value::Text(ctx.user.to_string())),
+        SessionFn::SessionUser => {
+            let effects = ctx.effects.borrow();
+            match effects.settings.get("session_authorization") {
+                Some(user) if !user.is_empty() => Ok(Value::Text(user.to_string())),
+                _ => Ok(Value::Text(ctx.user.to_string())),
+            }
+        }
         SessionFn::CurrentDatabase => Ok(Value::Text(crate::engine::DATABASE_NAME.into())),
         SessionFn::CurrentSchema | SessionFn::CurrentSchemas => {
             let effects = ctx.effects.borrow();
@@ -402,6 +423,16 @@ pub fn session_function(f: SessionFn, args: &[Value], ctx: &ExecCtx) -> SqlResul
         SessionFn::BackendPid => Ok(Value::Int4(ctx.effects.borrow().process_id)),
         SessionFn::TxidCurrent => Ok(Value::Int8(ctx.txn.snapshot_lsn() as i64 + 1)),
         SessionFn::Nextval | SessionFn::Currval | SessionFn::Setval | SessionFn::Lastval => {
+            if let Some(Value::Int8(oid)) = args.first() {
+                let any_of: &[&'static str] = match f {
+                    SessionFn::Nextval => &["USAGE", "UPDATE"],
+                    SessionFn::Currval => &["USAGE", "SELECT"],
+                    _ => &["UPDATE"],
+                };
+                if f != SessionFn::Lastval {
+                    crate::acl::check::check_sequence(&ctx.catalog, ctx.user, *oid as u32, any_of)?;
+                }
+            }
             let effects = ctx.effects.borrow();
             crate::engine::sequences::call(
                 f,

@@ -35,6 +35,9 @@ pub struct FnCtx<'a> {
     pub statement_start: i64,
     /// Reads a session setting (for `current_setting` and friends).
     pub setting: &'a dyn Fn(&str) -> Option<String>,
+    /// Runs a nested query as the calling statement (the RAG functions); `None` outside
+    /// execution (binding, tests).
+    pub queries: Option<&'a dyn crate::rag::QueryRunner>,
 }
 
 /// A scalar implementation: arguments already cast to the overload's parameter types. For a
@@ -168,6 +171,7 @@ mod datetime_fields;
 mod datetime_fn;
 mod datetime_ops;
 mod decimal;
+mod embed;
 mod json;
 mod json_build;
 mod json_sets;

@@ -42,8 +42,10 @@ pub fn registry() -> &'static Registry {
         super::array::register(&mut reg);
         super::series::register(&mut reg);
         super::vector::register(&mut reg);
+        super::embed::register(&mut reg);
         super::misc::register(&mut reg);
         crate::pg_catalog::functions::register(&mut reg);
+        crate::rag::register(&mut reg);
         reg
     })
 }

@@ -32,6 +32,7 @@ pub fn with_zone<R>(zone: &str, f: impl FnOnce(&FnCtx) -> R) -> R {
         database: "custos",
         statement_start: 0,
         setting: &setting,
+        queries: None,
     };
     f(&ctx)
 }

@@ -33,6 +33,7 @@ fn call(
         database: "custos",
         statement_start: 0,
         setting: &setting,
+        queries: None,
     };
     match resolved.overload.implementation {
         crate::func::Implementation::Scalar(f) => f(&ctx, args),

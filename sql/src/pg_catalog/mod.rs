@@ -140,6 +140,7 @@ pub fn system_tables() -> &'static [SystemTable] {
         tables.extend(view_tables::tables());
         tables.extend(info_schema_tables::tables());
         tables.extend(info_schema_columns::tables());
+        tables.extend(crate::embedding::system_tables());
         debug_assert!(
             {
                 let mut oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();

@@ -334,7 +334,12 @@ pub fn has_function_privilege(ctx: &FnCtx, args: &[Value]) -> SqlResult<Value> {
         oid: function,
         column: 0,
         owner,
-        public_default: &["EXECUTE"],
+        // PUBLIC's default EXECUTE until a GRANT or REVOKE writes the ACL down.
+        public_default: if crate::acl::grant::function_has_default_acl(catalog, function) {
+            &["EXECUTE"]
+        } else {
+            &[]
+        },
     };
     Ok(check(ctx, role, &object, &wanted))
 }

@@ -93,9 +93,13 @@ fn acl(
         let all: String = class.privileges().iter().map(|(_, l)| *l).collect();
         items.push(format!("{owner_name}={all}/{owner_name}"));
     }
-    let mut pairs: Vec<(Oid, Oid)> = grants.iter().map(|g| (g.grantee, g.grantor)).collect();
-    pairs.sort_unstable();
-    pairs.dedup();
+    // In the order the grants were made, as PostgreSQL appends to an ACL.
+    let mut pairs: Vec<(Oid, Oid)> = Vec::new();
+    for g in grants {
+        if !pairs.contains(&(g.grantee, g.grantor)) {
+            pairs.push((g.grantee, g.grantor));
+        }
+    }
     for (grantee, grantor) in pairs {
         let mut letters = String::new();
         for (privilege, l) in class.privileges() {
@@ -152,6 +156,17 @@ pub fn relation_acl(ctx: &SystemCtx, relation: Oid, owner: Oid, kind: char) -> V
     )
 }
 
+/// `proacl` of a user function.
+pub fn function_acl(ctx: &SystemCtx, function: Oid, owner: Oid) -> Vec<String> {
+    acl(
+        ctx.catalog,
+        ctx.user,
+        ObjectClass::Function,
+        Some(owner),
+        &grants_on(ctx.catalog, function, 0),
+    )
+}
+
 /// `attacl` of a column (column-level grants only, no owner entry).
 pub fn column_acl(ctx: &SystemCtx, table: &TableDef, attnum: AttNum) -> Vec<String> {
     acl(
@@ -163,14 +178,53 @@ pub fn column_acl(ctx: &SystemCtx, table: &TableDef, attnum: AttNum) -> Vec<Stri
     )
 }
 
-/// `nspacl` of a catalog schema.
+/// `nspacl` of a catalog schema; `owner` is the owner `pg_namespace` shows. For `public`,
+/// owned by `pg_database_owner`, the default PUBLIC USAGE entry comes first and grants its
+/// real owner made show `pg_database_owner` as grantor, as PostgreSQL records them.
 pub fn namespace_acl(ctx: &SystemCtx, schema: Oid, owner: Oid) -> Vec<String> {
+    let grants = grants_on(ctx.catalog, schema, 0);
+    let Some(def) = ctx.catalog.schemas.get(&schema) else {
+        return acl(
+            ctx.catalog,
+            ctx.user,
+            ObjectClass::Schema,
+            Some(owner),
+            &grants,
+        );
+    };
+    if def.name != "public" || owner == def.owner || grants.is_empty() {
+        return acl(
+            ctx.catalog,
+            ctx.user,
+            ObjectClass::Schema,
+            Some(owner),
+            &grants,
+        );
+    }
+    let mut shown: Vec<GrantDef> = vec![GrantDef {
+        object_kind: "schema".into(),
+        object: schema,
+        column: 0,
+        grantee: 0,
+        grantor: owner,
+        privilege: "USAGE".into(),
+        with_grant_option: false,
+    }];
+    shown.extend(grants.into_iter().map(|g| GrantDef {
+        grantor: if g.grantor == def.owner {
+            owner
+        } else {
+            g.grantor
+        },
+        ..g.clone()
+    }));
+    let shown: Vec<&GrantDef> = shown.iter().collect();
     acl(
         ctx.catalog,
         ctx.user,
         ObjectClass::Schema,
         Some(owner),
-        &grants_on(ctx.catalog, schema, 0),
+        &shown,
     )
 }
 
@@ -239,14 +293,14 @@ pub fn parse_privileges(text: &str, class: ObjectClass) -> SqlResult<Vec<Wanted>
 }
 
 /// The roles whose privileges `role` has: itself, every role it is a member of
-/// (transitively), and PUBLIC (0).
+/// (transitively, through roles with INHERIT, as PostgreSQL 15), and PUBLIC (0).
 pub fn effective_roles(catalog: &Catalog, session_user: &str, role: Oid) -> Vec<Oid> {
     let all = roles(catalog, session_user);
     let mut found = vec![0, role];
     let mut i = 1;
     while i < found.len() {
         let current = found[i];
-        if let Some(r) = all.iter().find(|r| r.oid == current) {
+        if let Some(r) = all.iter().find(|r| r.oid == current && r.inherit) {
             for parent in &r.member_of {
                 if !found.contains(parent) {
                     found.push(*parent);

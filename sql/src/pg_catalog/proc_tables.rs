@@ -303,7 +303,12 @@ fn pg_proc_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
         );
     }
     for f in catalog.functions.values() {
-        rows.push(user_proc(catalog, f).row());
+        let mut row = user_proc(catalog, f).row();
+        // proacl (the last column): NULL while the default ACL holds.
+        if let Some(acl) = row.last_mut() {
+            *acl = text_array_or_null(super::privileges::function_acl(ctx, f.oid, f.owner));
+        }
+        rows.push(row);
     }
     Ok(rows)
 }

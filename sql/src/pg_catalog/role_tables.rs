@@ -2,7 +2,8 @@
 //! `pg_db_role_setting`, from the catalog's roles (see [`super::names::roles`] for the
 //! attribute keys and the fallback role of a catalog without roles).
 //!
-//! Password verifiers are never shown: `pg_authid.rolpassword` is NULL and the views show
+//! Password verifiers are shown only in `pg_authid.rolpassword`, which only superusers may
+//! read (the privilege stage refuses others, see [`crate::acl::check`]); the views show
 //! `********` where PostgreSQL does.
 
 use storage::types::{DataType, Row, Value};
@@ -130,7 +131,12 @@ fn pg_authid_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
                 boolean(r.replication),
                 boolean(r.bypass_rls),
                 int4(r.connection_limit),
-                Value::Null,
+                // The verifier, as PostgreSQL shows it (pg_authid is for superusers only).
+                ctx.catalog
+                    .roles
+                    .get(&r.oid)
+                    .and_then(|role| role.password_verifier.clone())
+                    .map_or(Value::Null, Value::Text),
                 until,
             ]
         })
@@ -151,7 +157,11 @@ fn pg_roles_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
                 boolean(r.can_login),
                 boolean(r.replication),
                 int4(r.connection_limit),
-                text("********"),
+                if r.has_password {
+                    text("********")
+                } else {
+                    Value::Null
+                },
                 until,
                 boolean(r.bypass_rls),
                 text_array_or_null(r.settings),
@@ -174,7 +184,11 @@ fn pg_user_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
                 boolean(r.superuser),
                 boolean(r.replication),
                 boolean(r.bypass_rls),
-                text("********"),
+                if r.has_password {
+                    text("********")
+                } else {
+                    Value::Null
+                },
                 until,
                 text_array_or_null(r.settings),
             ]
@@ -193,7 +207,13 @@ fn pg_auth_members_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
                 oid(*role),
                 oid(member.oid),
                 oid(grantor),
-                boolean(false),
+                // WITH ADMIN OPTION, as the catalog records it.
+                boolean(
+                    ctx.catalog
+                        .roles
+                        .get(&member.oid)
+                        .is_some_and(|m| m.admin_of.contains(role)),
+                ),
                 boolean(member.inherit),
                 boolean(true),
             ]);

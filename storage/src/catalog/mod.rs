@@ -288,6 +288,8 @@ pub struct RoleDef {
     /// SCRAM-SHA-256 verifier, never a clear-text password.
     pub password_verifier: Option<String>,
     pub member_of: Vec<Oid>,
+    /// The roles of `member_of` this role holds WITH ADMIN OPTION (may grant them on).
+    pub admin_of: Vec<Oid>,
     pub settings: BTreeMap<String, String>,
 }
 

@@ -2,8 +2,9 @@
 //! `.fvecs`/`.ivecs` readers, the three loaders, exact ground truth by brute force, and the
 //! `.npy` writer that hands data to the Python baselines.
 
-use std::io::Write;
 use std::path::Path;
+
+pub(crate) use custos_benches::npy::{read_npy, words_as_f32, words_as_u32, write_npy};
 
 use index::distance::distance;
 use index::segment_index::Metric;
@@ -41,62 +42,6 @@ impl Dataset {
 /// Reads one data set as the settings ask.
 pub(crate) type DatasetLoader = fn(&Settings) -> BenchResult<Dataset>;
 
-/// A 2-d little-endian `.npy` array of `<f4` or `<i4` values: (rows, columns, raw values).
-pub(crate) fn read_npy(path: &Path) -> BenchResult<(usize, usize, Vec<u8>)> {
-    let bytes = std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err(format!("{} is not a .npy file", path.display()).into());
-    }
-    let (header_length, header_start) = match bytes[6] {
-        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
-        _ => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
-        ),
-    };
-    let header = std::str::from_utf8(&bytes[header_start..header_start + header_length])?;
-    if !(header.contains("'<f4'") || header.contains("'<i4'"))
-        || header.contains("'fortran_order': True")
-    {
-        return Err(format!("{}: unsupported array {header}", path.display()).into());
-    }
-    let shape_start = header.find("'shape': (").ok_or("no shape")? + "'shape': (".len();
-    let shape_end = shape_start + header[shape_start..].find(')').ok_or("bad shape")?;
-    let dims: Vec<usize> = header[shape_start..shape_end]
-        .split(',')
-        .map(str::trim)
-        .filter(|part| !part.is_empty())
-        .map(str::parse)
-        .collect::<Result<_, _>>()?;
-    let (rows, columns) = match dims.as_slice() {
-        [rows, columns] => (*rows, *columns),
-        [rows] => (*rows, 1),
-        _ => return Err(format!("{}: shape {dims:?}", path.display()).into()),
-    };
-    let data = bytes[header_start + header_length..].to_vec();
-    if data.len() != rows * columns * 4 {
-        return Err(format!(
-            "{}: {} data bytes for {rows}x{columns}",
-            path.display(),
-            data.len()
-        )
-        .into());
-    }
-    Ok((rows, columns, data))
-}
-
-pub(crate) fn words_as_f32(data: &[u8]) -> Vec<f32> {
-    data.chunks_exact(4)
-        .map(|word| f32::from_le_bytes([word[0], word[1], word[2], word[3]]))
-        .collect()
-}
-
-pub(crate) fn words_as_u32(data: &[u8]) -> Vec<u32> {
-    data.chunks_exact(4)
-        .map(|word| u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
-        .collect()
-}
-
 /// TEXMEX `.fvecs` / `.ivecs`: per row an `i32` dimension then that many 4-byte values; at
 /// most `limit` rows. Returns (dimension, raw values).
 pub(crate) fn read_vecs(path: &Path, limit: usize) -> BenchResult<(usize, Vec<u8>)> {
@@ -109,30 +54,6 @@ pub(crate) fn read_vecs(path: &Path, limit: usize) -> BenchResult<(usize, Vec<u8
         values.extend_from_slice(&row[4..]);
     }
     Ok((dim, values))
-}
-
-/// Writes a 2-d `.npy` file of `<f4` or `<i4` words.
-pub(crate) fn write_npy(
-    path: &Path,
-    descr: &str,
-    rows: usize,
-    columns: usize,
-    words: &[[u8; 4]],
-) -> BenchResult<()> {
-    let mut header =
-        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {columns}), }}");
-    let unpadded = 10 + header.len() + 1;
-    header.push_str(&" ".repeat(unpadded.next_multiple_of(64) - unpadded));
-    header.push('\n');
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    file.write_all(b"\x93NUMPY\x01\x00")?;
-    file.write_all(&(header.len() as u16).to_le_bytes())?;
-    file.write_all(header.as_bytes())?;
-    for word in words {
-        file.write_all(word)?;
-    }
-    file.flush()?;
-    Ok(())
 }
 
 pub(crate) fn load_scifact(settings: &Settings) -> BenchResult<Dataset> {

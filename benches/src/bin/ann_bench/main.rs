@@ -224,6 +224,7 @@ fn build(
         .build()?;
     let options = BuildOptions {
         min_rows_for_approximate: 0,
+        ..BuildOptions::default()
     };
     let start = Instant::now();
     let cpu_start = process_cpu_seconds();

@@ -29,6 +29,7 @@ use super::graph::{
     greedy_descend, key_of, node_of, pack, prefetch_lines, search_layer, with_scratch, GraphLayers,
     KeyFunction, TraversalQuery, PREFETCH_LINES,
 };
+use crate::segment_index::progress::{self, BuildProgress};
 use crate::segment_index::random::mix;
 
 /// Nodes inserted one at a time before batching starts (so the first layers are connected).
@@ -284,6 +285,7 @@ pub(super) fn build_graph(
     vectors: NodeVectors<'_>,
     order: &NodeOrder,
     shape: GraphShape,
+    progress: Option<&BuildProgress>,
 ) -> BuiltGraph {
     let node_count = order.offsets.len();
     debug_assert_eq!(vectors.values.len(), node_count * vectors.dim);
@@ -303,6 +305,7 @@ pub(super) fn build_graph(
     };
     // Node 0 is the entry point: it starts the graph with no links.
     let mut inserted = node_count.min(1);
+    progress::advance(progress, inserted as u64);
     while inserted < node_count {
         let batch = if inserted < SERIAL_PREFIX {
             1
@@ -311,13 +314,17 @@ pub(super) fn build_graph(
         }
         .min(node_count - inserted);
         let nodes = inserted as u32..(inserted + batch) as u32;
+        // Progress counts a node when its neighbours are chosen (its links are written at
+        // the end of the batch).
+        let plan = |node: u32| {
+            let insertion = builder.plan_insertion(node);
+            progress::advance(progress, 1);
+            insertion
+        };
         let insertions: Vec<Insertion> = if batch == 1 {
-            nodes.map(|node| builder.plan_insertion(node)).collect()
+            nodes.map(plan).collect()
         } else {
-            nodes
-                .into_par_iter()
-                .map(|node| builder.plan_insertion(node))
-                .collect()
+            nodes.into_par_iter().map(plan).collect()
         };
         builder.apply(insertions);
         inserted += batch;

@@ -4,8 +4,9 @@
 //!
 //! Search: greedy descent through the upper layers, then a best-first search of layer 0 with
 //! a candidate list of `max(ef_search, k)`. Filters are applied inside the layer-0 search
-//! (rejected nodes are walked through but never returned) and the search goes on until `ef`
-//! accepted nodes are found or the graph is exhausted; `filter_plan.rs` decides beforehand
+//! (rejected nodes are walked through but never returned), the candidate list grows with the
+//! filter's estimated selectivity (`filter_plan::filtered_ef`), and the search goes on until
+//! that many accepted nodes are found or the graph is exhausted; `filter_plan.rs` decides beforehand
 //! whether an exact scan of the accepted rows is cheaper, and the search falls back to that
 //! scan when the graph yields fewer than `k` accepted rows or exceeds its budget. The final
 //! candidates are re-scored with [`crate::distance::distance`], so returned distances are
@@ -31,11 +32,14 @@ use self::graph::{
     KeyFunction, TraversalQuery, PREFETCH_LINES,
 };
 use self::layout::{check_body, write_body, BodyContents, BodyLayout, RECORD_FIELDS};
-use super::filter_plan::{plan_graph_search, GraphFacts, GraphPlan, SelectivityEstimate};
+use super::filter_plan::{
+    filtered_ef, plan_graph_search, GraphFacts, GraphPlan, SelectivityEstimate,
+};
 use super::flat::exact_top_k;
 use super::format::{
     body_offset, f32_section, u32_section, write_atomically, FileHeader, RowClasses, Structure,
 };
+use super::progress::{self, BuildPhase, BuildProgress};
 use super::top_k::{Neighbor, TopK};
 use super::{
     IndexError, SearchParams, SegmentIndex, SegmentIndexSpec, VectorStore,
@@ -111,6 +115,7 @@ pub(super) fn write_hnsw_index(
     store: &dyn VectorStore,
     rows: &RowClasses,
     path: &Path,
+    progress: Option<&BuildProgress>,
 ) -> Result<(), IndexError> {
     let option = |name: &str, default: i64| spec.integer_option(name).unwrap_or(default) as usize;
     let m = option("m", DEFAULT_HNSW_M);
@@ -140,6 +145,7 @@ pub(super) fn write_hnsw_index(
     } else {
         Vec::new()
     };
+    progress::set_phase(progress, BuildPhase::LoadingTuples);
     let graph = build_graph(
         NodeVectors {
             dim,
@@ -149,6 +155,7 @@ pub(super) fn write_hnsw_index(
         },
         &order,
         shape,
+        progress,
     );
     let renumbering = reorder::breadth_first(&graph, &order);
     let header = FileHeader {
@@ -343,6 +350,7 @@ impl SegmentIndex for HnswIndex {
         let node_count = self.layout.node_count;
         let ef = params.ef_search.clamp(1, MAX_EF_SEARCH).max(k);
         let estimate = SelectivityEstimate::sample(self.row_count as usize, accept);
+        let ef = filtered_ef(ef, &estimate);
         let facts = GraphFacts {
             node_count,
             row_count: self.row_count as usize,

@@ -30,6 +30,7 @@ use super::format::{
     body_offset, f32_section, u32_section, write_atomically, FileHeader, RowClasses, Structure,
 };
 use super::hnsw::check_store;
+use super::progress::{self, BuildPhase, BuildProgress};
 use super::top_k::{Neighbor, TopK};
 use super::{IndexError, SearchParams, SegmentIndex, SegmentIndexSpec, VectorStore};
 use crate::distance::{distance_with, kernels, Metric};
@@ -104,6 +105,7 @@ pub(super) fn write_ivf_index(
     store: &dyn VectorStore,
     rows: &RowClasses,
     path: &Path,
+    progress: Option<&BuildProgress>,
 ) -> Result<(), IndexError> {
     let dim = spec.dim;
     let requested_lists = spec
@@ -125,15 +127,22 @@ pub(super) fn write_ivf_index(
                 normalize(slot);
             }
         });
+    progress::set_phase(progress, BuildPhase::PerformingKMeans);
     let centroids = train(&sample, dim, lists, geometry);
     drop(sample);
 
+    progress::set_phase(progress, BuildPhase::AssigningTuples);
     let key = CentroidKey::new(geometry);
     let assignment: Vec<u32> = rows
         .indexed
         .par_iter()
-        .map(|&offset| key.nearest(vector_of(offset), &centroids, dim).0 as u32)
+        .map(|&offset| {
+            let list = key.nearest(vector_of(offset), &centroids, dim).0 as u32;
+            progress::advance(progress, 1);
+            list
+        })
         .collect();
+    progress::set_phase(progress, BuildPhase::LoadingTuples);
     let mut list_starts = vec![0u32; lists + 1];
     for &list in &assignment {
         list_starts[list as usize + 1] += 1;

@@ -6,6 +6,7 @@
 mod filters;
 mod hnsw;
 mod ivf;
+mod progress;
 mod support;
 
 use std::cmp::Ordering;
@@ -81,6 +82,7 @@ fn build_and_open(
 fn approximate_always() -> BuildOptions {
     BuildOptions {
         min_rows_for_approximate: 0,
+        ..BuildOptions::default()
     }
 }
 
@@ -88,6 +90,7 @@ fn approximate_always() -> BuildOptions {
 fn flat_always() -> BuildOptions {
     BuildOptions {
         min_rows_for_approximate: usize::MAX,
+        ..BuildOptions::default()
     }
 }
 

@@ -1,0 +1,111 @@
+//! Running a query from inside a function, as the caller.
+//!
+//! The RAG functions retrieve through the engine's own query path — parse, bind (name
+//! resolution, privilege checks, and the governance rewrites the binder applies: row-level
+//! security, masking), optimise (`ORDER BY vec <=> $1 LIMIT $2` becomes an ANN scan) and
+//! execute — inside the calling statement's transaction and snapshot, with the caller's role
+//! and settings. They never read storage directly, so whatever governs a user's `SELECT`
+//! governs what RAG returns.
+//!
+//! The steps mirror `Session::with_binder` and `Session::run_query` (bind, the privilege check
+//! of `crate::acl::check` for the current role, optimise, run); the nested statement gets an
+//! execution context of its own (its parameters, empty CTE and subquery caches, a copy of the
+//! session settings, as the parallel scan workers do), sharing the caller's transaction,
+//! catalog, role, statement start time and cancel flag. Anything added to the session's query
+//! path for governance must be added here too (a test in `tests/tests/rag.rs` checks that a
+//! role without SELECT on a table gets nothing of it through RAG).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use sqlparser::ast::Statement as Ast;
+use storage::types::{Row, Value};
+
+use crate::bind::Binder;
+use crate::error::{SqlError, SqlResult};
+use crate::exec::{Effects, ExecCtx};
+use crate::pgtype::SqlType;
+
+/// What a function may ask of the statement that calls it beyond its arguments.
+pub trait QueryRunner {
+    /// Runs one query (a SELECT, given as SQL text written by the engine itself, never by a
+    /// client) with typed parameters `$1..$n`, as the calling statement's role, in its
+    /// transaction; returns the rows.
+    fn run_query(&self, sql: &str, params: &[(Value, SqlType)]) -> SqlResult<Vec<Row>>;
+}
+
+impl QueryRunner for ExecCtx<'_> {
+    fn run_query(&self, sql: &str, params: &[(Value, SqlType)]) -> SqlResult<Vec<Row>> {
+        self.check_cancel()?;
+        let statements = crate::parse::parse_statements(sql).map_err(without_position)?;
+        let [statement] = statements.as_slice() else {
+            return Err(SqlError::internal("a nested query must be one statement"));
+        };
+        let Ast::Query(query) = statement.ast.as_ref() else {
+            return Err(SqlError::internal("a nested query must be a SELECT"));
+        };
+        let (mut settings, database, process_id, in_transaction) = {
+            let effects = self
+                .effects
+                .try_borrow()
+                .map_err(|_| SqlError::internal("the session is busy in this statement"))?;
+            (
+                effects.settings.clone(),
+                effects.database,
+                effects.process_id,
+                effects.in_transaction,
+            )
+        };
+        let plan = {
+            let search_path = crate::catalog_access::parse_search_path(
+                settings.get("search_path").unwrap_or("public"),
+            );
+            let path =
+                crate::catalog_access::effective_path(&self.catalog, &search_path, self.user);
+            let setting = |name: &str| settings.get(name).map(str::to_string);
+            let param_types = params.iter().map(|(_, t)| Some(t.clone())).collect();
+            let mut binder = Binder::new(
+                self.catalog.clone(),
+                &self.format,
+                self.user,
+                path,
+                param_types,
+                &setting,
+            );
+            binder.index_catalog = database.storage.catalog();
+            binder.sql_text = sql.to_string();
+            let (plan, _columns) = binder.bind_query(query).map_err(without_position)?;
+            // The privilege stage, as for the caller's own statements.
+            crate::acl::check::check(&self.catalog, self.user, &binder.privileges)?;
+            crate::optimize::optimize_all(plan, &database.storage.catalog())
+        };
+        let values: Vec<Value> = params.iter().map(|(v, _)| v.clone()).collect();
+        let nested = ExecCtx {
+            txn: self.txn,
+            catalog: self.catalog.clone(),
+            params: &values,
+            format: self.format.clone(),
+            user: self.user,
+            statement_start: self.statement_start,
+            cancel: self.cancel,
+            effects: RefCell::new(Effects {
+                settings: &mut settings,
+                database,
+                process_id,
+                in_transaction,
+            }),
+            ctes: RefCell::new(HashMap::new()),
+            subqueries: RefCell::new(HashMap::new()),
+            memo: RefCell::new(HashMap::new()),
+            memo_keys: RefCell::new(HashMap::new()),
+            instrument: RefCell::new(None),
+        };
+        crate::exec::run(&plan, &nested, None).map_err(without_position)
+    }
+}
+
+/// A position inside the engine's own query text means nothing to the client.
+fn without_position(mut error: SqlError) -> SqlError {
+    error.position = None;
+    error
+}
