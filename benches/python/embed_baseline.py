@@ -21,7 +21,7 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-MAX_TOKENS = 128
+MAX_TOKENS = 256
 
 
 def embed_all(session, tokenizer, texts, batch):

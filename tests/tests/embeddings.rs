@@ -220,7 +220,7 @@ async fn custos_generated_embedding_column_is_filled_on_insert_update_and_copy()
         format!("{embedded} texts embedded for 300 rows")
     })?;
     ensure(model_calls <= 2, || {
-        format!("{model_calls} model calls for 300 rows (batches of 256 expected)")
+        format!("{model_calls} model calls for 300 rows (batches of 512 expected)")
     })?;
     // COPY, through psql's COPY FROM STDIN.
     let mut copy_data = String::new();

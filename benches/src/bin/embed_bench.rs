@@ -396,7 +396,7 @@ fn scifact(runtime: &Runtime, binary: &Path) -> BenchResult<bool> {
     ))?;
     let mut query_ids: Vec<&String> = qrels.keys().collect();
     query_ids.sort();
-    let (ndcg, seconds) = runtime.block_on(async {
+    let results = runtime.block_on(async {
         let session = server.endpoint.connect().await?;
         let client: &tokio_postgres::Client = &session;
         let sql = "SELECT id FROM scifact ORDER BY emb <=> embed($1) LIMIT 10";
@@ -414,29 +414,39 @@ fn scifact(runtime: &Runtime, binary: &Path) -> BenchResult<bool> {
             return Err(format!("the HNSW index is not used:\n{}", plan_text.join("\n")).into());
         }
         let statement = client.prepare(sql).await?;
-        let mut total = 0.0;
-        let start = Instant::now();
-        for id in &query_ids {
-            let text = queries
-                .get(*id)
-                .ok_or_else(|| format!("query {id} not in queries.jsonl"))?;
-            let rows = client.query(&statement, &[text]).await?;
-            let ranked: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
-            total += ndcg_at_k(&ranked, &qrels[*id], K);
+        let mut results = Vec::new();
+        // The default ef_search first (the figure the target applies to), then a wider one.
+        for ef_search in [40, 100] {
+            client
+                .batch_execute(&format!("SET hnsw.ef_search = {ef_search}"))
+                .await?;
+            let mut total = 0.0;
+            let start = Instant::now();
+            for id in &query_ids {
+                let text = queries
+                    .get(*id)
+                    .ok_or_else(|| format!("query {id} not in queries.jsonl"))?;
+                let rows = client.query(&statement, &[text]).await?;
+                let ranked: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
+                total += ndcg_at_k(&ranked, &qrels[*id], K);
+            }
+            let seconds = start.elapsed().as_secs_f64();
+            results.push((ef_search, total / query_ids.len() as f64, seconds));
         }
-        let seconds = start.elapsed().as_secs_f64();
         session.close().await;
-        Ok::<(f64, f64), Box<dyn Error>>((total / query_ids.len() as f64, seconds))
+        Ok::<_, Box<dyn Error>>(results)
     })?;
     server.stop();
-    println!(
-        "scifact: {} documents, {} test queries through SQL (HNSW, embed($1)): nDCG@10 = {ndcg:.4} \
-         (target >= {NDCG_TARGET}); {:.1} ms per query",
-        corpus.len(),
-        query_ids.len(),
-        seconds * 1_000.0 / query_ids.len() as f64
-    );
-    Ok(ndcg >= NDCG_TARGET)
+    for (ef_search, ndcg, seconds) in &results {
+        println!(
+            "scifact: {} documents, {} test queries through SQL (HNSW ef_search {ef_search}, \
+             embed($1)): nDCG@10 = {ndcg:.4} (target >= {NDCG_TARGET}); {:.1} ms per query",
+            corpus.len(),
+            query_ids.len(),
+            seconds * 1_000.0 / query_ids.len() as f64
+        );
+    }
+    Ok(results[0].1 >= NDCG_TARGET)
 }
 
 fn main() -> BenchResult<()> {

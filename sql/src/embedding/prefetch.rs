@@ -34,9 +34,9 @@ use crate::func::{registry, Volatility};
 use crate::plan::Expr;
 
 /// Rows embedded per model call when a statement writes or projects many rows: large enough
-/// to keep every pool session busy (4 work units of 64), small enough that a cancel request
-/// is seen between batches.
-pub const PREFETCH_BATCH_ROWS: usize = 256;
+/// to keep every pool session busy (16 work units of 32) so that little time is lost at the
+/// batch's tail, small enough that a cancel request is seen between batches (a few seconds).
+pub const PREFETCH_BATCH_ROWS: usize = 512;
 
 /// Name under which `embed` is registered (and appears in bound expressions).
 pub const EMBED_FUNCTION: &str = "embed";

@@ -28,10 +28,11 @@ use super::pool::{EmbedderPool, Lease};
 use super::{embed_error_to_sql, no_model_dir_error, EmbeddingSettings, ModelInfo, ModelStatus};
 use crate::error::SqlResult;
 
-/// Texts one session embeds per turn before it looks for more work: two runs of the
+/// Texts one session embeds per turn before it looks for more work: one run of the
 /// embedder's `SESSION_BATCH` (32). Small enough that a waiting statement gets a session
-/// within tens of milliseconds; large enough to amortise the model's per-run overhead.
-pub const WORK_UNIT_TEXTS: usize = 64;
+/// within tens of milliseconds and that the sessions of one batch finish together; a run of
+/// 32 texts already amortises the model's per-run overhead.
+pub const WORK_UNIT_TEXTS: usize = 32;
 
 /// The embedding service of one process (or of one test).
 #[derive(Debug)]
