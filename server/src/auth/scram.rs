@@ -22,140 +22,16 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
-/// PostgreSQL's default `scram_iterations`.
-pub const DEFAULT_ITERATIONS: u32 = 4096;
-/// Salt length PostgreSQL uses for new verifiers (`SCRAM_DEFAULT_SALT_LEN`).
-pub const SALT_LENGTH: usize = 16;
+use sql::acl::password::{hmac, sha256};
+pub use sql::acl::password::{Verifier, DEFAULT_ITERATIONS, SALT_LENGTH};
+
 /// Random bytes in the server's part of the nonce (`SCRAM_RAW_NONCE_LEN`).
 const SERVER_NONCE_LENGTH: usize = 18;
-/// Refuse verifiers that would make a login burn seconds of CPU (verifiers come from our own
-/// catalog, so this only guards against a corrupted or hostile entry).
-const MAX_ITERATIONS: u32 = 10_000_000;
 
 pub const MECHANISM: &str = "SCRAM-SHA-256";
 pub const MECHANISM_PLUS: &str = "SCRAM-SHA-256-PLUS";
-
-type HmacSha256 = Hmac<Sha256>;
-
-fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length");
-    mac.update(data);
-    mac.finalize().into_bytes().into()
-}
-
-fn sha256(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
-}
-
-/// `Hi()` of RFC 5802: PBKDF2-HMAC-SHA-256 with one output block.
-pub fn salted_password(password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
-    let mut mac = HmacSha256::new_from_slice(password).expect("HMAC accepts keys of any length");
-    mac.update(salt);
-    mac.update(&1u32.to_be_bytes());
-    let mut u: [u8; 32] = mac.finalize().into_bytes().into();
-    let mut result = u;
-    for _ in 1..iterations {
-        u = hmac(password, &u);
-        for (r, x) in result.iter_mut().zip(u.iter()) {
-            *r ^= x;
-        }
-    }
-    result
-}
-
-/// The password bytes SCRAM hashes: SASLprep's mapping as described in the module doc.
-pub fn prepare_password(password: &str) -> Vec<u8> {
-    if password.is_ascii() {
-        return password.as_bytes().to_vec();
-    }
-    let mut out = String::with_capacity(password.len());
-    for c in password.chars() {
-        match c {
-            // RFC 3454 C.1.2: non-ASCII space characters map to SPACE.
-            '\u{00A0}'
-            | '\u{1680}'
-            | '\u{2000}'..='\u{200B}'
-            | '\u{202F}'
-            | '\u{205F}'
-            | '\u{3000}' => out.push(' '),
-            // RFC 3454 B.1: commonly mapped to nothing.
-            '\u{00AD}'
-            | '\u{034F}'
-            | '\u{1806}'
-            | '\u{180B}'..='\u{180D}'
-            | '\u{200C}'
-            | '\u{200D}'
-            | '\u{2060}'
-            | '\u{FE00}'..='\u{FE0F}'
-            | '\u{FEFF}' => {}
-            other => out.push(other),
-        }
-    }
-    out.into_bytes()
-}
-
-/// A parsed SCRAM-SHA-256 verifier.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verifier {
-    pub iterations: u32,
-    pub salt: Vec<u8>,
-    pub stored_key: [u8; 32],
-    pub server_key: [u8; 32],
-}
-
-impl Verifier {
-    /// The verifier of `password` with `salt`.
-    pub fn from_password(password: &str, salt: &[u8], iterations: u32) -> Verifier {
-        let salted = salted_password(&prepare_password(password), salt, iterations);
-        let client_key = hmac(&salted, b"Client Key");
-        Verifier {
-            iterations,
-            salt: salt.to_vec(),
-            stored_key: sha256(&client_key),
-            server_key: hmac(&salted, b"Server Key"),
-        }
-    }
-
-    /// A verifier with a fresh random salt and the default iteration count.
-    pub fn generate(password: &str) -> Verifier {
-        let mut salt = [0u8; SALT_LENGTH];
-        rand::thread_rng().fill_bytes(&mut salt);
-        Verifier::from_password(password, &salt, DEFAULT_ITERATIONS)
-    }
-
-    /// Reads PostgreSQL's text form; `None` when it is not a SCRAM-SHA-256 verifier.
-    pub fn parse(text: &str) -> Option<Verifier> {
-        let rest = text.strip_prefix("SCRAM-SHA-256$")?;
-        let (iterations_and_salt, keys) = rest.split_once('$')?;
-        let (iterations, salt) = iterations_and_salt.split_once(':')?;
-        let (stored, server) = keys.split_once(':')?;
-        let iterations: u32 = iterations.parse().ok()?;
-        if iterations == 0 || iterations > MAX_ITERATIONS {
-            return None;
-        }
-        Some(Verifier {
-            iterations,
-            salt: BASE64.decode(salt).ok()?,
-            stored_key: BASE64.decode(stored).ok()?.try_into().ok()?,
-            server_key: BASE64.decode(server).ok()?.try_into().ok()?,
-        })
-    }
-
-    /// PostgreSQL's text form.
-    pub fn encode(&self) -> String {
-        format!(
-            "SCRAM-SHA-256${}:{}${}:{}",
-            self.iterations,
-            BASE64.encode(&self.salt),
-            BASE64.encode(self.stored_key),
-            BASE64.encode(self.server_key)
-        )
-    }
-}
 
 /// Why an exchange failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -401,6 +277,7 @@ fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
 #[cfg(test)]
 pub mod client {
     use super::*;
+    use sql::acl::password::{prepare_password, salted_password};
 
     pub struct ScramClient {
         pub password: String,
@@ -473,6 +350,7 @@ pub mod client {
 mod tests {
     use super::client::ScramClient;
     use super::*;
+    use sql::acl::password::{prepare_password, salted_password};
 
     #[test]
     fn pbkdf2_matches_rfc7677_test_vector() {

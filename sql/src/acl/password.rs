@@ -16,33 +16,61 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{code, SqlError, SqlResult};
 
-const ITERATIONS: u32 = 4096;
-const SALT_LENGTH: usize = 16;
-/// The most iterations a verifier given as text may ask for (a login must not burn seconds).
+/// PostgreSQL's default `scram_iterations`.
+pub const DEFAULT_ITERATIONS: u32 = 4096;
+/// Salt length PostgreSQL uses for new verifiers (`SCRAM_DEFAULT_SALT_LEN`).
+pub const SALT_LENGTH: usize = 16;
+/// The most iterations a verifier may ask for (a login must not burn seconds of CPU; verifiers
+/// given as text or read from a corrupted catalog entry are refused above it).
 const MAX_ITERATIONS: u32 = 10_000_000;
 
 type HmacSha256 = Hmac<Sha256>;
 
-fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+/// HMAC-SHA-256 of `data` under `key`.
+pub fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
 
-/// SASLprep's mapping steps (non-ASCII spaces to a space, "mapped to nothing" removed).
-fn prepare(password: &str) -> Vec<u8> {
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// `Hi()` of RFC 5802: PBKDF2-HMAC-SHA-256 with one output block.
+pub fn salted_password(password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(password).expect("HMAC accepts keys of any length");
+    mac.update(salt);
+    mac.update(&1u32.to_be_bytes());
+    let mut u: [u8; 32] = mac.finalize().into_bytes().into();
+    let mut result = u;
+    for _ in 1..iterations {
+        u = hmac(password, &u);
+        for (r, x) in result.iter_mut().zip(u.iter()) {
+            *r ^= x;
+        }
+    }
+    result
+}
+
+/// The password bytes SCRAM hashes: SASLprep's mapping steps (RFC 4013; no NFKC
+/// normalisation), the identity for ASCII passwords.
+pub fn prepare_password(password: &str) -> Vec<u8> {
     if password.is_ascii() {
         return password.as_bytes().to_vec();
     }
     let mut out = String::with_capacity(password.len());
     for c in password.chars() {
         match c {
+            // RFC 3454 C.1.2: non-ASCII space characters map to SPACE.
             '\u{00A0}'
             | '\u{1680}'
             | '\u{2000}'..='\u{200B}'
             | '\u{202F}'
             | '\u{205F}'
             | '\u{3000}' => out.push(' '),
+            // RFC 3454 B.1: commonly mapped to nothing.
             '\u{00AD}'
             | '\u{034F}'
             | '\u{1806}'
@@ -58,52 +86,73 @@ fn prepare(password: &str) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// The verifier of `password` with `salt` and `iterations`.
-pub fn verifier_with_salt(password: &str, salt: &[u8], iterations: u32) -> String {
-    let password = prepare(password);
-    let mut mac = HmacSha256::new_from_slice(&password).expect("HMAC accepts keys of any length");
-    mac.update(salt);
-    mac.update(&1u32.to_be_bytes());
-    let mut u: [u8; 32] = mac.finalize().into_bytes().into();
-    let mut salted = u;
-    for _ in 1..iterations {
-        u = hmac(&password, &u);
-        for (s, x) in salted.iter_mut().zip(u.iter()) {
-            *s ^= x;
+/// A parsed SCRAM-SHA-256 verifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verifier {
+    pub iterations: u32,
+    pub salt: Vec<u8>,
+    pub stored_key: [u8; 32],
+    pub server_key: [u8; 32],
+}
+
+impl Verifier {
+    /// The verifier of `password` with `salt`.
+    pub fn from_password(password: &str, salt: &[u8], iterations: u32) -> Verifier {
+        let salted = salted_password(&prepare_password(password), salt, iterations);
+        let client_key = hmac(&salted, b"Client Key");
+        Verifier {
+            iterations,
+            salt: salt.to_vec(),
+            stored_key: sha256(&client_key),
+            server_key: hmac(&salted, b"Server Key"),
         }
     }
-    let client_key = hmac(&salted, b"Client Key");
-    let stored_key: [u8; 32] = Sha256::digest(client_key).into();
-    let server_key = hmac(&salted, b"Server Key");
-    format!(
-        "SCRAM-SHA-256${iterations}:{}${}:{}",
-        BASE64.encode(salt),
-        BASE64.encode(stored_key),
-        BASE64.encode(server_key)
-    )
+
+    /// A verifier with a fresh random salt and the default iteration count.
+    pub fn generate(password: &str) -> Verifier {
+        let mut salt = [0u8; SALT_LENGTH];
+        rand::thread_rng().fill_bytes(&mut salt);
+        Verifier::from_password(password, &salt, DEFAULT_ITERATIONS)
+    }
+
+    /// Reads PostgreSQL's text form; `None` when it is not a SCRAM-SHA-256 verifier.
+    pub fn parse(text: &str) -> Option<Verifier> {
+        let rest = text.strip_prefix("SCRAM-SHA-256$")?;
+        let (iterations_and_salt, keys) = rest.split_once('$')?;
+        let (iterations, salt) = iterations_and_salt.split_once(':')?;
+        let (stored, server) = keys.split_once(':')?;
+        let iterations: u32 = iterations.parse().ok()?;
+        if iterations == 0 || iterations > MAX_ITERATIONS {
+            return None;
+        }
+        Some(Verifier {
+            iterations,
+            salt: BASE64.decode(salt).ok()?,
+            stored_key: BASE64.decode(stored).ok()?.try_into().ok()?,
+            server_key: BASE64.decode(server).ok()?.try_into().ok()?,
+        })
+    }
+
+    /// PostgreSQL's text form.
+    pub fn encode(&self) -> String {
+        format!(
+            "SCRAM-SHA-256${}:{}${}:{}",
+            self.iterations,
+            BASE64.encode(&self.salt),
+            BASE64.encode(self.stored_key),
+            BASE64.encode(self.server_key)
+        )
+    }
+}
+
+/// The verifier of `password` with `salt` and `iterations`, in text form.
+pub fn verifier_with_salt(password: &str, salt: &[u8], iterations: u32) -> String {
+    Verifier::from_password(password, salt, iterations).encode()
 }
 
 /// Whether `text` is a well-formed SCRAM-SHA-256 verifier.
 pub fn is_scram_verifier(text: &str) -> bool {
-    let Some(rest) = text.strip_prefix("SCRAM-SHA-256$") else {
-        return false;
-    };
-    let Some((iterations_and_salt, keys)) = rest.split_once('$') else {
-        return false;
-    };
-    let Some((iterations, salt)) = iterations_and_salt.split_once(':') else {
-        return false;
-    };
-    let Some((stored, server)) = keys.split_once(':') else {
-        return false;
-    };
-    let key_ok = |k: &str| BASE64.decode(k).is_ok_and(|k| k.len() == 32);
-    iterations
-        .parse::<u32>()
-        .is_ok_and(|i| i > 0 && i <= MAX_ITERATIONS)
-        && BASE64.decode(salt).is_ok_and(|s| !s.is_empty())
-        && key_ok(stored)
-        && key_ok(server)
+    Verifier::parse(text).is_some_and(|v| !v.salt.is_empty())
 }
 
 /// What to store for a password given to CREATE / ALTER ROLE: `None` for an empty one (which
@@ -132,7 +181,10 @@ pub fn stored_password(given: &str) -> SqlResult<(Option<String>, Option<&'stati
     }
     let mut salt = [0u8; SALT_LENGTH];
     rand::thread_rng().fill_bytes(&mut salt);
-    Ok((Some(verifier_with_salt(given, &salt, ITERATIONS)), None))
+    Ok((
+        Some(verifier_with_salt(given, &salt, DEFAULT_ITERATIONS)),
+        None,
+    ))
 }
 
 #[cfg(test)]
