@@ -130,11 +130,24 @@ pub fn default_tickets_csv() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/customer_support_tickets.csv")
 }
 
-/// (Customer Name, Customer Email) of every record: columns 2 and 3 of a CSV whose quoted
-/// fields may hold commas, doubled quotes and newlines.
+/// (Customer Name, Customer Email) of every record: columns 2 and 3.
 fn people_from_tickets_csv(text: &str) -> Vec<(String, String)> {
-    let mut people = Vec::new();
-    let mut record: Vec<String> = Vec::new();
+    parse_csv(text)
+        .into_iter()
+        .filter_map(|record| match record.as_slice() {
+            // The header's "Customer Email" has no '@' and is skipped.
+            [_, name, email, ..] if !name.trim().is_empty() && email.contains('@') => {
+                Some((name.trim().to_string(), email.trim().to_string()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Records of an RFC 4180 CSV (quoted fields may hold commas, doubled quotes, newlines).
+pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
     let mut field = String::new();
     let mut in_quotes = false;
     let mut chars = text.chars().peekable();
@@ -148,18 +161,26 @@ fn people_from_tickets_csv(text: &str) -> Vec<(String, String)> {
             (',', false) => record.push(std::mem::take(&mut field)),
             ('\n', false) => {
                 record.push(std::mem::take(&mut field));
-                if let [_, name, email, ..] = record.as_slice() {
-                    if !name.trim().is_empty() && email.contains('@') {
-                        people.push((name.trim().to_string(), email.trim().to_string()));
-                    }
-                }
-                record.clear();
+                records.push(std::mem::take(&mut record));
             }
             ('\r', false) => {}
             _ => field.push(c),
         }
     }
-    people // the header's "Customer Email" has no '@' and was skipped
+    if !field.is_empty() || !record.is_empty() {
+        record.push(field);
+        records.push(record);
+    }
+    records
+}
+
+/// The embedding model directory: `CUSTOS_MODEL_DIR`, else `models/` in the workspace (where
+/// `scripts/fetch-models` puts it).
+pub fn model_dir() -> PathBuf {
+    std::env::var_os("CUSTOS_MODEL_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../models"))
 }
 
 /// Generates customer rows; one generator per thread.

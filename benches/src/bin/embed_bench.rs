@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use custos_benches::wire::measure::psql_copy;
 use custos_benches::wire::servers::{custos_binary, Server};
+use custos_benches::{model_dir, parse_csv};
 use tokio::runtime::Runtime;
 
 type BenchResult<T> = Result<T, Box<dyn Error>>;
@@ -98,43 +99,6 @@ fn workspace_root() -> PathBuf {
 
 fn shared_data() -> PathBuf {
     workspace_root().join("../shared/data")
-}
-
-fn model_dir() -> PathBuf {
-    std::env::var_os("CUSTOS_MODEL_DIR")
-        .filter(|dir| !dir.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("models"))
-}
-
-/// Records of a CSV whose quoted fields may hold commas, doubled quotes and newlines.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut records = Vec::new();
-    let mut record = Vec::new();
-    let mut field = String::new();
-    let mut in_quotes = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, in_quotes) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => in_quotes = !in_quotes,
-            (',', false) => record.push(std::mem::take(&mut field)),
-            ('\n', false) => {
-                record.push(std::mem::take(&mut field));
-                records.push(std::mem::take(&mut record));
-            }
-            ('\r', false) => {}
-            _ => field.push(c),
-        }
-    }
-    if !field.is_empty() || !record.is_empty() {
-        record.push(field);
-        records.push(record);
-    }
-    records
 }
 
 fn ticket_descriptions() -> BenchResult<Vec<String>> {
