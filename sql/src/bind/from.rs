@@ -611,17 +611,7 @@ impl Binder<'_> {
                     rename_scope(&mut columns, &a.columns, &qualifier)?;
                 }
                 self.privileges.read(oid);
-                let width = columns.len();
-                Ok(Bound {
-                    plan: Plan::SeqScan {
-                        table: oid,
-                        width,
-                        filter: None,
-                        predicates: Vec::new(),
-                        row_id: false,
-                    },
-                    scope: Scope { columns },
-                })
+                self.table_scan(oid, columns)
             }
             crate::catalog_access::Relation::View(oid) => {
                 let view = self
