@@ -212,6 +212,27 @@ impl Embedder {
         Ok(vectors)
     }
 
+    /// Tokenizes `texts` as the model sees them, for [`Embedder::embed_encoded`]. Callers that
+    /// spread a large batch over several sessions tokenize first, so that they can cut the
+    /// batch into runs of texts of equal token count (which pad least).
+    pub fn encode_texts(&self, texts: &[&str]) -> Result<Vec<EncodedText>, EmbedError> {
+        texts
+            .iter()
+            .map(|text| self.encode(text).map(EncodedText))
+            .collect()
+    }
+
+    /// Embeds texts tokenized by [`Embedder::encode_texts`] (of any embedder of the same
+    /// model), in the order given, [`SESSION_BATCH`] per session run: callers order them.
+    pub fn embed_encoded(&self, texts: &[&EncodedText]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut vectors = Vec::with_capacity(texts.len());
+        for group in texts.chunks(SESSION_BATCH) {
+            let encodings: Vec<&Encoding> = group.iter().map(|text| &text.0).collect();
+            vectors.extend(self.run_group(&encodings)?);
+        }
+        Ok(vectors)
+    }
+
     /// Tokenizes one text as the model sees it (truncated and padded to [`MAX_TOKENS`]).
     fn encode(&self, text: &str) -> Result<Encoding, EmbedError> {
         self.tokenizer
@@ -269,6 +290,18 @@ impl Embedder {
             .zip(inputs.attention_mask.chunks_exact(inputs.seq_len))
             .map(|(row_states, mask)| mean_pool_normalized(row_states, mask))
             .collect())
+    }
+}
+
+/// A text tokenized for the model (see [`Embedder::encode_texts`]).
+#[derive(Debug, Clone)]
+pub struct EncodedText(Encoding);
+
+impl EncodedText {
+    /// Tokens the model attends to, `[CLS]` and `[SEP]` included: what a run's cost grows
+    /// with.
+    pub fn tokens(&self) -> usize {
+        attended_len(&self.0)
     }
 }
 

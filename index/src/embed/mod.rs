@@ -42,7 +42,7 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
-pub use embedder::{Embedder, EmbedderOptions};
+pub use embedder::{Embedder, EmbedderOptions, EncodedText};
 
 /// Name reported by [`Embedder::model_info`].
 pub const MODEL_NAME: &str = "all-MiniLM-L6-v2";

@@ -8,11 +8,12 @@
 //! 2. Opens the model if this is the first call that needs it (a missing model is reported
 //!    then, not at server start, and is re-checked on every later call, so fetching the files
 //!    while the server runs makes `embed()` work without a restart).
-//! 3. Orders the missing texts by length (similar lengths share a model run and pad less) and
-//!    cuts them into work units of [`WORK_UNIT_TEXTS`]. The calling thread takes a session
-//!    from the pool, waiting for one if need be; for a batch of several units it also takes
-//!    idle sessions without waiting and runs them on scoped helper threads. All of them pull
-//!    units from a shared counter until none are left. A statement alone on the server thus
+//! 3. The calling thread takes a session from the pool, waiting for one if need be; for a
+//!    batch of several units it also takes idle sessions without waiting and runs them on
+//!    scoped helper threads. They tokenize the missing texts (a share each); the texts are
+//!    then ordered by token count (equal counts share a model run and pad least) and cut into
+//!    work units of [`WORK_UNIT_TEXTS`], which every session pulls from a shared counter
+//!    until none are left. A statement alone on the server thus
 //!    uses every core, and sixteen concurrent statements share the sessions fairly.
 //! 4. Stores the new vectors in the cache and returns one result per input, in order.
 
@@ -20,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use index::embed::{EmbedError, EmbedderOptions};
+use index::embed::{EmbedError, EmbedderOptions, EncodedText};
 use parking_lot::Mutex;
 
 use super::cache::{text_key, CacheStats, EmbeddingCache, TextKey};
@@ -216,64 +217,65 @@ type UnitVectors = (usize, Vec<Vec<f32>>);
 /// Embeds `texts` (none cached) on as many pool sessions as are free; see the module docs.
 fn embed_uncached(pool: &EmbedderPool, texts: &[&str]) -> SqlResult<Vec<Vec<f32>>> {
     let to_sql = |error: EmbedError| embed_error_to_sql(&error);
-    // Longest first: the expensive units start early and the tail of the batch is short.
-    let mut order: Vec<usize> = (0..texts.len()).collect();
-    order.sort_by_key(|&index| std::cmp::Reverse(texts[index].len()));
-    let units: Vec<&[usize]> = order.chunks(WORK_UNIT_TEXTS).collect();
-
     let first = pool.acquire().map_err(to_sql)?;
     let mut leases: Vec<Lease<'_>> = vec![first];
-    while leases.len() < units.len().min(pool.max_sessions()) {
+    let wanted = texts
+        .len()
+        .div_ceil(WORK_UNIT_TEXTS)
+        .min(pool.max_sessions());
+    while leases.len() < wanted {
         match pool.try_acquire() {
             Some(lease) => leases.push(lease),
             None => break,
         }
     }
 
+    // Tokenize first, a contiguous share per session, so that the units can be cut by token
+    // count: a unit's run costs what its longest text costs, and texts of equal token count
+    // pad least.
+    let share = texts.len().div_ceil(leases.len());
+    let encoded: Vec<EncodedText> = on_every_lease(&leases, |worker, lease| {
+        let start = (worker * share).min(texts.len());
+        let end = (start + share).min(texts.len());
+        lease.encode_texts(&texts[start..end])
+    })
+    .map_err(to_sql)?
+    .into_iter()
+    .flatten()
+    .collect();
+    if encoded.len() != texts.len() {
+        return Err(crate::error::SqlError::internal(format!(
+            "tokenizing returned {} encodings for {} texts",
+            encoded.len(),
+            texts.len()
+        )));
+    }
+
+    // Longest first: the expensive units start early and the tail of the batch is short.
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&index| std::cmp::Reverse(encoded[index].tokens()));
+    let units: Vec<&[usize]> = order.chunks(WORK_UNIT_TEXTS).collect();
     let next_unit = AtomicUsize::new(0);
-    let run = |lease: &Lease<'_>| -> Result<Vec<UnitVectors>, EmbedError> {
+    let done: Vec<Vec<UnitVectors>> = on_every_lease(&leases, |_, lease| {
         let mut done = Vec::new();
         loop {
             let unit_index = next_unit.fetch_add(1, Ordering::Relaxed);
             let Some(unit) = units.get(unit_index) else {
                 return Ok(done);
             };
-            let unit_texts: Vec<&str> = unit.iter().map(|&index| texts[index]).collect();
-            done.push((unit_index, lease.embed_batch(&unit_texts)?));
+            let unit_texts: Vec<&EncodedText> = unit.iter().map(|&index| &encoded[index]).collect();
+            done.push((unit_index, lease.embed_encoded(&unit_texts)?));
         }
-    };
-
-    let mut results: Vec<Result<Vec<UnitVectors>, EmbedError>> = Vec::new();
-    std::thread::scope(|scope| {
-        let (own, helpers) = leases.split_first().expect("at least the first lease");
-        let handles: Vec<_> = helpers
-            .iter()
-            .map(|lease| {
-                std::thread::Builder::new()
-                    .name("custos-embed".to_owned())
-                    .spawn_scoped(scope, || run(lease))
-            })
-            .collect();
-        results.push(run(own));
-        // A helper that could not start took no unit: the others did its share.
-        for handle in handles.into_iter().flatten() {
-            results.push(handle.join().unwrap_or_else(|_| {
-                Err(EmbedError::Runtime(
-                    "an embedding thread panicked".to_owned(),
-                ))
-            }));
-        }
-    });
+    })
+    .map_err(to_sql)?;
     drop(leases);
 
     let mut vectors: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
     let mut filled = 0;
-    for result in results {
-        for (unit_index, unit_vectors) in result.map_err(to_sql)? {
-            for (&index, vector) in units[unit_index].iter().zip(unit_vectors) {
-                vectors[index] = vector;
-                filled += 1;
-            }
+    for (unit_index, unit_vectors) in done.into_iter().flatten() {
+        for (&index, vector) in units[unit_index].iter().zip(unit_vectors) {
+            vectors[index] = vector;
+            filled += 1;
         }
     }
     if filled != texts.len() {
@@ -283,4 +285,40 @@ fn embed_uncached(pool: &EmbedderPool, texts: &[&str]) -> SqlResult<Vec<Vec<f32>
         )));
     }
     Ok(vectors)
+}
+
+/// Runs `work(worker, lease)` for every lease at once: the first on the calling thread, the
+/// others on scoped helper threads. Results come in lease order. A helper thread that could
+/// not start is reported as an error rather than leaving its share undone.
+fn on_every_lease<T: Send>(
+    leases: &[Lease<'_>],
+    work: impl Fn(usize, &Lease<'_>) -> Result<T, EmbedError> + Sync,
+) -> Result<Vec<T>, EmbedError> {
+    std::thread::scope(|scope| {
+        let (own, helpers) = leases.split_first().expect("at least the first lease");
+        let work = &work;
+        let handles: Vec<_> = helpers
+            .iter()
+            .enumerate()
+            .map(|(i, lease)| {
+                std::thread::Builder::new()
+                    .name("custos-embed".to_owned())
+                    .spawn_scoped(scope, move || work(i + 1, lease))
+            })
+            .collect();
+        let mut results = vec![work(0, own)];
+        for handle in handles {
+            results.push(match handle {
+                Ok(handle) => handle.join().unwrap_or_else(|_| {
+                    Err(EmbedError::Runtime(
+                        "an embedding thread panicked".to_owned(),
+                    ))
+                }),
+                Err(error) => Err(EmbedError::Runtime(format!(
+                    "cannot start an embedding thread: {error}"
+                ))),
+            });
+        }
+        results.into_iter().collect()
+    })
 }
