@@ -371,7 +371,11 @@ fn pg_seclabel_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
         .security_labels
         .iter()
         .filter_map(|l| {
-            let (classoid, _) = object_class(&l.object_kind)?;
+            // Labels on roles (shared objects) are pg_shseclabel's, as in PostgreSQL.
+            let (classoid, shared) = object_class(&l.object_kind)?;
+            if shared {
+                return None;
+            }
             Some(vec![
                 oid(shown_object_oid(catalog, classoid, l.object)),
                 oid(classoid),
