@@ -503,7 +503,7 @@ async fn custos_security_label_checks_and_catalog() -> HarnessResult<()> {
     Ok(())
 }
 
-const KEY_V1: &str = "* 1 6b8a3f0c1d2e4f5061728394a5b6c7d8e9f00112233445566778899aabbccdd\n";
+const KEY_V1: &str = "* 1 6b8a3f0c1d2e4f5061728394a5b6c7d8e9f00112233445566778899aabbccdde\n";
 
 fn luhn_valid(digits: &str) -> bool {
     let sum: u32 = digits
