@@ -103,7 +103,7 @@ pub fn text_detokenize(key: &[u8; 32], domain: &str, token: &str) -> Option<Stri
 
 /// Whether the digits pass the Luhn check.
 pub fn luhn_valid(digits: &[u8]) -> bool {
-    luhn_sum(digits) % 10 == 0
+    luhn_sum(digits).is_multiple_of(10)
 }
 
 fn luhn_sum(digits: &[u8]) -> u32 {
