@@ -508,7 +508,9 @@ fn mark_acl_explicit(session: &mut Session, target: &Target) {
 
 /// Writes a function's default ACL (owner and PUBLIC EXECUTE) before its first change.
 fn materialise_function_acl(session: &mut Session, target: &Target) {
-    if !session.catalog().functions.contains_key(&target.oid) {
+    if target.class == ObjectClass::Function
+        && !session.catalog().functions.contains_key(&target.oid)
+    {
         // A built-in (detokenize): its ACL starts empty, nothing to write down.
         return;
     }
