@@ -462,6 +462,15 @@ async fn custos_security_label_checks_and_catalog() -> HarnessResult<()> {
             "0",
         )
         .await?;
+        expect(
+            &client,
+            "SELECT objtype, objname, provider, label FROM pg_seclabels ORDER BY objtype, objname",
+            "column|people.born|anon|MASKED WITH VALUE '1900-01-01';\
+             column|people.email|anon|MASKED WITH FUNCTION anon.partial_email(email);\
+             column|people.score|anon|MASKED WITH VALUE 0;\
+             role|viewer|anon|MASKED",
+        )
+        .await?;
     }
     // Labels are in the catalog: they survive a crash.
     tokio::task::block_in_place(|| server.kill9());
