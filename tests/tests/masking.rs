@@ -613,6 +613,19 @@ async fn custos_tokenized_columns_store_tokens() -> HarnessResult<()> {
             "Alice|1",
         )
         .await?;
+        // Labelling a column of a table with rows tokenizes them.
+        client
+            .batch_execute(&format!(
+                "CREATE TABLE legacy (id int, pan text); INSERT INTO legacy VALUES (1, '{card}');
+                 SECURITY LABEL FOR custos ON COLUMN legacy.pan IS 'TOKENIZE WITH DOMAIN pan'"
+            ))
+            .await?;
+        expect(
+            &client,
+            "SELECT l.pan = p.pan FROM legacy l JOIN payments p ON p.id = l.id",
+            "t",
+        )
+        .await?;
         // UPDATE tokenizes the new value and leaves tokens alone.
         client
             .batch_execute(&format!(

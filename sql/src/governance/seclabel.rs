@@ -263,6 +263,7 @@ pub fn execute(session: &mut Session, sql: &str) -> SqlResult<Outcome> {
             && l.column == column
             && l.object_kind == kind)
     });
+    let tokenizes = provider == "custos" && statement.label.is_some();
     if let Some(label) = statement.label {
         catalog.security_labels.push(SecurityLabelDef {
             provider,
@@ -272,9 +273,44 @@ pub fn execute(session: &mut Session, sql: &str) -> SqlResult<Outcome> {
             label,
         });
     }
+    if tokenizes {
+        tokenize_existing_rows(session, object, column)?;
+    }
     Ok(Outcome::Command {
         tag: "SECURITY LABEL".into(),
     })
+}
+
+/// Rewrites the rows a table already has once a column of it is tokenized, in the same
+/// transaction (`UPDATE t SET c = c`: the write path tokenizes, and recomputes what is
+/// generated from the column). Without keys it fails, and the label with it.
+fn tokenize_existing_rows(session: &mut Session, table: Oid, column: AttNum) -> SqlResult<()> {
+    use crate::pg_catalog::ident::quote_identifier;
+    let catalog = session.catalog();
+    let Some(t) = catalog.tables.get(&table) else {
+        return Ok(());
+    };
+    let Some(c) = t.column(column) else {
+        return Ok(());
+    };
+    let schema = catalog
+        .schemas
+        .get(&t.schema)
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    let c = quote_identifier(&c.name);
+    let sql = format!(
+        "UPDATE {}.{} SET {c} = {c}",
+        quote_identifier(&schema),
+        quote_identifier(&t.name)
+    );
+    let Some(statement) = crate::parse::parse_statements(&sql)?.pop() else {
+        return Ok(());
+    };
+    let ast = statement.ast.clone();
+    let prepared = session.prepare_inner(statement, &[])?;
+    crate::dml::execute(session, &ast, &prepared, &[])?;
+    Ok(())
 }
 
 /// PostgreSQL's ownership rule for roles: CREATEROLE, and a superuser for a superuser.
