@@ -69,7 +69,8 @@ impl Binder<'_> {
             let Some(position) = usize::from(*attnum).checked_sub(1) else {
                 continue;
             };
-            if position >= columns.len() {
+            // A dropped column keeps its label (its attnum is never reused) but has no mask.
+            if position >= columns.len() || table.column(*attnum).is_none_or(|c| c.dropped) {
                 continue;
             }
             labelled[position] = true;

@@ -22,6 +22,7 @@
 //! `GRANT EXECUTE ON FUNCTION detokenize(text) TO r`. Every call, allowed or denied, is
 //! queued as a [`TokenAuditEvent`] for the audit trail ([`take_audit_events`]).
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::SystemTime;
@@ -49,21 +50,26 @@ pub struct TokenAuditEvent {
     pub allowed: bool,
 }
 
-static AUDIT_EVENTS: Mutex<Vec<TokenAuditEvent>> = Mutex::new(Vec::new());
+static AUDIT_EVENTS: Mutex<VecDeque<TokenAuditEvent>> = Mutex::new(VecDeque::new());
 static KEY_FILE: Mutex<Option<PathBuf>> = Mutex::new(None);
 #[allow(clippy::type_complexity)]
 static KEY_CACHE: Mutex<Option<(PathBuf, SystemTime, u64, KeyRing)>> = Mutex::new(None);
 
 /// The events queued since the last call (the audit trail drains them after each statement).
 pub fn take_audit_events() -> Vec<TokenAuditEvent> {
-    std::mem::take(&mut *AUDIT_EVENTS.lock().unwrap_or_else(|e| e.into_inner()))
+    std::mem::take(&mut *AUDIT_EVENTS.lock().unwrap_or_else(|e| e.into_inner())).into()
 }
 
+/// Most events kept while nobody drains the queue (a server without the audit trail): the
+/// oldest are dropped beyond it, so memory stays bounded.
+pub const MAX_PENDING_AUDIT_EVENTS: usize = 100_000;
+
 fn audit(event: TokenAuditEvent) {
-    AUDIT_EVENTS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(event);
+    let mut events = AUDIT_EVENTS.lock().unwrap_or_else(|e| e.into_inner());
+    if events.len() >= MAX_PENDING_AUDIT_EVENTS {
+        events.pop_front();
+    }
+    events.push_back(event);
 }
 
 /// Sets the key file (the server's `token_key_file` setting); the environment variable is
@@ -214,6 +220,7 @@ pub fn tokenized_columns(catalog: &Catalog, table: &TableDef) -> Vec<(usize, Dom
         .security_labels
         .iter()
         .filter(|l| l.provider == "custos" && l.object == table.oid && l.column > 0)
+        .filter(|l| table.column(l.column).is_some_and(|c| !c.dropped))
         .filter_map(|l| Some((usize::from(l.column) - 1, parse_tokenize_label(&l.label)?)))
         .collect()
 }
@@ -542,6 +549,24 @@ mod tests {
             detokenize_with(&rotated, &email, &e1).as_deref(),
             Some("a@b.c")
         );
+    }
+
+    #[test]
+    fn every_detokenize_call_is_queued_for_the_audit_trail() {
+        let _ = crate::func::test_support::call(
+            "detokenize",
+            &[("tk1_00", crate::pgtype::SqlType::Text)],
+        );
+        let events = take_audit_events();
+        assert!(events.contains(&TokenAuditEvent {
+            function: "detokenize",
+            role: "postgres".into(),
+            domain: None,
+            allowed: true,
+        }));
+        assert!(take_audit_events()
+            .iter()
+            .all(|e| e.function != "detokenize" || e.domain.is_some()));
     }
 
     #[test]
