@@ -20,6 +20,8 @@
 //! hba_allow_trust = false            # `trust` lines, loopback addresses only
 //! tls_cert_file = "server.crt"
 //! tls_key_file = "server.key"
+//! # tokenization keys (else $CUSTOS_TOKEN_KEY_FILE), outside the data directory
+//! token_key_file = "/etc/custos/token.keys"
 //! ```
 //!
 //! Unknown keys are refused, so a misspelt setting is an error rather than silently ignored.
@@ -54,6 +56,7 @@ pub struct FileSettings {
     pub hba_allow_trust: Option<bool>,
     pub tls_cert_file: Option<PathBuf>,
     pub tls_key_file: Option<PathBuf>,
+    pub token_key_file: Option<PathBuf>,
 }
 
 impl FileSettings {
@@ -70,6 +73,7 @@ impl FileSettings {
             &mut settings.hba_file,
             &mut settings.tls_cert_file,
             &mut settings.tls_key_file,
+            &mut settings.token_key_file,
         ]
         .into_iter()
         .flatten()
@@ -98,6 +102,8 @@ pub struct ServeConfig {
     pub hba_allow_trust: bool,
     /// TLS certificate chain and key (both or neither).
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The tokenization key file (`sql::governance::tokenize`), if set here.
+    pub token_key_file: Option<PathBuf>,
 }
 
 /// Longest accepted `llm_timeout_seconds`.
@@ -185,6 +191,7 @@ impl ServeConfig {
             hba_file,
             hba_allow_trust,
             tls,
+            token_key_file: flags.token_key_file.or(file.token_key_file),
         })
     }
 }
@@ -213,6 +220,39 @@ mod tests {
         assert_eq!(config.max_connections, 7);
         assert_eq!(config.data_dir, dir.path().join("data"));
         assert_eq!(config.shutdown_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn token_key_file_is_resolved_like_other_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custos.toml");
+        std::fs::write(
+            &path,
+            "data_dir = \"d\"\ntoken_key_file = \"keys/token.keys\"\n",
+        )
+        .unwrap();
+        let file = FileSettings::load(&path).unwrap();
+        let config = ServeConfig::resolve(FileSettings::default(), file).unwrap();
+        assert_eq!(
+            config.token_key_file,
+            Some(dir.path().join("keys/token.keys"))
+        );
+        let config = ServeConfig::resolve(
+            FileSettings {
+                data_dir: Some("d".into()),
+                ..Default::default()
+            },
+            FileSettings::default(),
+        )
+        .unwrap();
+        assert_eq!(config.token_key_file, None);
+        let inside = ServeConfig {
+            token_key_file: Some(dir.path().join("d").join("token.keys")),
+            data_dir: dir.path().join("d"),
+            ..config
+        };
+        let error = crate::serve::configure_token_keys(&inside).unwrap_err();
+        assert!(error.contains("inside the data directory"), "{error}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `custos serve`: opens the data directory, creates the superuser on first start, runs the
 //! server until SIGTERM or SIGINT, then shuts down gracefully (exit code 0).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rand::distributions::Alphanumeric;
@@ -100,6 +101,7 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
     bootstrap_superuser(&database)?;
     configure_embeddings(&config);
     sql::rag::configure_generation(config.generation.clone());
+    configure_token_keys(&config)?;
     // Signals are caught from here on, before any client can connect.
     let mut signals = Signals::new([SIGTERM, SIGINT])
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
@@ -132,5 +134,29 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
             config.shutdown_timeout
         );
     }
+    Ok(())
+}
+
+/// The tokenization key file: `token_key_file`, else `$CUSTOS_TOKEN_KEY_FILE` (read by the
+/// engine). Keys kept with the data they protect protect nothing: a key file inside the
+/// data directory is refused.
+pub(crate) fn configure_token_keys(config: &ServeConfig) -> Result<(), String> {
+    let path = config.token_key_file.clone().or_else(|| {
+        std::env::var_os(sql::governance::tokenize::KEY_FILE_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    if let Some(path) = &path {
+        let data = std::fs::canonicalize(&config.data_dir).unwrap_or(config.data_dir.clone());
+        let key = std::fs::canonicalize(path).unwrap_or(path.clone());
+        if key.starts_with(&data) {
+            return Err(format!(
+                "the token key file {} is inside the data directory {}: keep it apart",
+                key.display(),
+                data.display()
+            ));
+        }
+    }
+    sql::governance::tokenize::set_key_file(config.token_key_file.clone());
     Ok(())
 }

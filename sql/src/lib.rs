@@ -18,6 +18,7 @@ pub mod error;
 pub mod exec;
 pub mod explain;
 pub mod func;
+pub mod governance;
 pub mod optimize;
 pub mod parse;
 pub mod pg_catalog;

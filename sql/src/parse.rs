@@ -40,6 +40,10 @@ pub fn parse_one(text: &str) -> SqlResult<sqlparser::ast::Statement> {
         crate::acl::statement::parse(text)?;
         return Ok(acl_stand_in());
     }
+    if crate::governance::seclabel::is_security_label(text) {
+        crate::governance::seclabel::parse(text)?;
+        return Ok(crate::governance::seclabel::stand_in());
+    }
     match parse_one_strict(text) {
         Ok(statement) => Ok(statement),
         Err(error) => crate::ddl::fallback::parse(text).unwrap_or(Err(error)),

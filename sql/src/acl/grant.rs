@@ -339,6 +339,22 @@ fn targets(session: &Session, catalog: &Catalog, objects: &Objects) -> SqlResult
                 };
                 match candidates.as_slice() {
                     [oid] => out.push(function_target(catalog, *oid)),
+                    [] if schema.is_none()
+                        && crate::governance::tokenize::grantable_builtin_oid(name).is_some() =>
+                    {
+                        // Built-ins whose EXECUTE is granted explicitly (detokenize): owned
+                        // by the bootstrap superuser, nothing granted to PUBLIC.
+                        out.push(Target {
+                            kind: "function",
+                            class: ObjectClass::Function,
+                            oid: crate::governance::tokenize::grantable_builtin_oid(name)
+                                .unwrap_or_default(),
+                            owner: crate::pg_catalog::BOOTSTRAP_SUPERUSER_OID,
+                            noun: "function",
+                            name: name.to_string(),
+                            columns: Vec::new(),
+                        });
+                    }
                     [] => {
                         if crate::pg_catalog::procs::proc_oid_by_name(catalog, name).is_some() {
                             return Err(SqlError::unsupported(format!(
@@ -492,6 +508,12 @@ fn mark_acl_explicit(session: &mut Session, target: &Target) {
 
 /// Writes a function's default ACL (owner and PUBLIC EXECUTE) before its first change.
 fn materialise_function_acl(session: &mut Session, target: &Target) {
+    if target.class == ObjectClass::Function
+        && !session.catalog().functions.contains_key(&target.oid)
+    {
+        // A built-in (detokenize): its ACL starts empty, nothing to write down.
+        return;
+    }
     mark_acl_explicit(session, target);
     if target.class != ObjectClass::Function
         || !function_has_default_acl(&session.catalog(), target.oid)

@@ -84,10 +84,11 @@ impl Binder<'_> {
         let parts = object_name_parts(&f.name);
         let name = match parts.as_slice() {
             [n] => n.clone(),
+            // The masking functions are registered under `anon.name`.
+            [s, n] if s == "anon" => format!("anon.{n}"),
             [s, n]
                 if s == "pg_catalog"
                     || s == "public"
-                    || s == "anon"
                     || s == "custos"
                     || s == "information_schema" =>
             {

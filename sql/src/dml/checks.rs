@@ -202,6 +202,8 @@ pub(super) fn compute_generated(
     generated: &[Option<Expr>],
     ctx: &ExecCtx,
 ) -> SqlResult<()> {
+    // Tokenized columns first: what is generated from them sees the token.
+    crate::governance::tokenize::tokenize_row(&ctx.catalog, table, row)?;
     for (i, g) in generated.iter().enumerate() {
         if let Some(g) = g {
             let v = eval(g, &Env { row, parent: None }, ctx)?;

@@ -68,7 +68,10 @@ impl CopyPlan {
             .constraints
             .iter()
             .any(|k| matches!(k.kind, ConstraintKind::ForeignKey { .. }));
+        let tokenizes =
+            !crate::governance::tokenize::tokenized_columns(&session.catalog(), &def).is_empty();
         let needs_exec = fills_defaults
+            || tokenizes
             || generated.iter().any(Option::is_some)
             || !checks.is_empty()
             || references;

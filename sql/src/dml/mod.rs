@@ -68,7 +68,11 @@ fn resolve_table(b: &Binder, name: &ast::ObjectName) -> SqlResult<TableDef> {
             .tables
             .get(&oid)
             .cloned()
-            .ok_or_else(|| SqlError::undefined_table(&rel)),
+            .ok_or_else(|| SqlError::undefined_table(&rel))
+            .and_then(|t| {
+                crate::governance::masking::check_write(&b.catalog, b.user, &t)?;
+                Ok(t)
+            }),
         crate::catalog_access::Relation::View(_) => Err(SqlError::new(
             code::FEATURE_NOT_SUPPORTED,
             format!("cannot change view \"{rel}\""),

@@ -57,6 +57,7 @@ impl Database {
     pub fn open(path: &Path, options: DatabaseOptions) -> SqlResult<Arc<Database>> {
         let storage = Arc::new(Engine::open(path, options.storage)?);
         let sequences = sequences::Sequences::open(path)?;
+        crate::governance::secrets::load_or_create(path)?;
         let database = Arc::new(Database {
             storage,
             sequences,

@@ -97,7 +97,9 @@ impl Session {
                 })?;
                 privileges = Some(Arc::new(required));
                 let plan = crate::optimize::optimize_all(plan, &self.database.storage.catalog());
-                cached = Some(Arc::new((plan, catalog)));
+                if !crate::governance::masking::is_masked_role(&catalog, self.current_user()) {
+                    cached = Some(Arc::new((plan, catalog)));
+                }
                 (types, Some(columns_of(&columns)))
             }
             Ast::Insert(_) | Ast::Update(_) | Ast::Delete(_) => {
@@ -209,6 +211,9 @@ impl Session {
                 object_type: ast::FlushType::Privileges,
                 ..
             } => crate::acl::execute(self, &prepared.statement.sql),
+            Ast::Flush { .. } if crate::governance::seclabel::is_stand_in(&ast) => {
+                crate::governance::seclabel::execute(self, &prepared.statement.sql)
+            }
             _ => crate::ddl::execute(self, &ast, &prepared.statement.sql),
         }
     }
@@ -285,7 +290,11 @@ impl Session {
     ) -> SqlResult<Outcome> {
         if let (Some(cached), Some(columns)) = (&prepared.plan, &prepared.columns) {
             // The plan holds while the transaction sees the catalog it was planned against.
-            if std::ptr::eq(self.transaction().catalog_ref(), Arc::as_ptr(&cached.1)) {
+            // Masks depend on the role: a masked role's plans are never cached (see below)
+            // nor a cached plan reused for one (the role may have changed with SET ROLE).
+            if std::ptr::eq(self.transaction().catalog_ref(), Arc::as_ptr(&cached.1))
+                && !crate::governance::masking::is_masked_role(&cached.1, self.current_user())
+            {
                 if let Some(required) = &prepared.privileges {
                     crate::acl::check::check(&cached.1, self.current_user(), required)?;
                 }

@@ -218,4 +218,4 @@ mod json_tests;
 #[cfg(test)]
 mod string_format_tests;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;

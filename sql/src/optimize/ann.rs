@@ -104,6 +104,7 @@ fn rewrite(input: &Plan, limit: &Expr, offset: &Option<Expr>, catalog: &Catalog)
         filter,
         join,
         position,
+        masks,
     } = source_of(input, column)?;
     let def = catalog.tables.get(&table)?;
     let attnum = u16::try_from(position + 1).ok()?;
@@ -116,6 +117,7 @@ fn rewrite(input: &Plan, limit: &Expr, offset: &Option<Expr>, catalog: &Catalog)
     } else {
         None
     };
+    let original_distance = distance.clone();
     // The ORDER BY expression over a table row, for the final ordering.
     let distance = distance.clone().transform(&mut |e| match e {
         Expr::Column(c) if c == column => Expr::Column(position),
@@ -135,10 +137,79 @@ fn rewrite(input: &Plan, limit: &Expr, offset: &Option<Expr>, catalog: &Catalog)
         filter,
         join,
     };
+    let mut found = Plan::VectorScan(Box::new(scan));
+    let mut exprs = exprs.clone();
+    if let Some(mut masks) = masks {
+        if masks
+            .get(column)
+            .is_some_and(|e| !matches!(e, Expr::Column(_)))
+        {
+            // Ranking by a column masked as NULL: the ranking's own distance (the ORDER BY
+            // expression, wherever the select list repeats it) is computed from the row
+            // the index ranked; the column itself stays NULL.
+            let raw = masks.len();
+            masks.push(Expr::Column(position));
+            exprs = exprs
+                .into_iter()
+                .map(|e| {
+                    e.transform(&mut |x| {
+                        if same_expr(&x, &original_distance) {
+                            x.transform(&mut |y| match y {
+                                Expr::Column(c) if c == column => Expr::Column(raw),
+                                other => other,
+                            })
+                        } else {
+                            x
+                        }
+                    })
+                })
+                .collect();
+        }
+        found = Plan::Project {
+            input: Box::new(found),
+            exprs: masks,
+        };
+    }
     Some(Plan::Project {
-        input: Box::new(Plan::VectorScan(Box::new(scan))),
-        exprs: exprs.clone(),
+        input: Box::new(found),
+        exprs,
     })
+}
+
+/// Whether two expressions of the shapes a distance takes (columns, parameters, constants,
+/// casts and calls of them) are the same.
+fn same_expr(a: &Expr, b: &Expr) -> bool {
+    match (a, b) {
+        (Expr::Column(x), Expr::Column(y)) | (Expr::Param(x), Expr::Param(y)) => x == y,
+        (Expr::Const(x), Expr::Const(y)) => x == y,
+        (
+            Expr::Outer {
+                level: l1,
+                index: i1,
+            },
+            Expr::Outer {
+                level: l2,
+                index: i2,
+            },
+        ) => l1 == l2 && i1 == i2,
+        (
+            Expr::Cast {
+                expr: e1, to: t1, ..
+            },
+            Expr::Cast {
+                expr: e2, to: t2, ..
+            },
+        ) => t1 == t2 && same_expr(e1, e2),
+        (
+            Expr::Call {
+                name: n1, args: a1, ..
+            },
+            Expr::Call {
+                name: n2, args: a2, ..
+            },
+        ) => n1 == n2 && a1.len() == a2.len() && a1.iter().zip(a2).all(|(x, y)| same_expr(x, y)),
+        _ => false,
+    }
 }
 
 /// The column `e` reads, when it is a column (possibly cast from `vector(n)` to `vector`).
@@ -163,6 +234,65 @@ struct Source {
     join: Option<VectorJoin>,
     /// Position in the table's row of the sorted-on column.
     position: usize,
+    /// The masking projection over the table's rows (a masked role's scan), kept above the
+    /// vector scan.
+    masks: Option<Vec<Expr>>,
+}
+
+/// The table column a masking projection's output `e` stands for: a column passed through,
+/// or a generated column hidden behind the ranking marker (NULL, but rankable).
+fn unmasked_column(e: &Expr) -> Option<usize> {
+    match e {
+        Expr::Column(p) => Some(*p),
+        Expr::Call { name, args, .. }
+            if *name == crate::governance::masking::MASKED_RANKING_MARKER =>
+        {
+            match args.as_slice() {
+                [Expr::Column(p)] => Some(*p),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A masked role's scan, `[Filter →] Project(masks) → scan`, as a source: the filter moves
+/// into the scan when it reads only columns the masks pass through (or hide as NULL), with
+/// those columns read from the table's row; the projection stays above the vector scan.
+fn masked_source(source: &Plan, column: usize) -> Option<Source> {
+    let (predicate, project) = match source {
+        Plan::Filter { input, predicate } => (Some(predicate), input.as_ref()),
+        other => (None, other),
+    };
+    let Plan::Project { input, exprs } = project else {
+        return None;
+    };
+    if !matches!(input.as_ref(), Plan::SeqScan { .. }) {
+        return None;
+    }
+    let position = unmasked_column(exprs.get(column)?)?;
+    let mut inner = source_of(input, position)?;
+    if let Some(predicate) = predicate {
+        let mut movable = movable(predicate);
+        predicate.walk(&mut |x| {
+            if let Expr::Column(i) = x {
+                movable &= exprs.get(*i).is_some_and(|e| unmasked_column(e).is_some());
+            }
+        });
+        if !movable {
+            return None;
+        }
+        let inlined = predicate.clone().transform(&mut |x| match x {
+            Expr::Column(i) => exprs[i].clone(),
+            other => other,
+        });
+        inner.filter = Some(match inner.filter.take() {
+            Some(f) => Expr::And(vec![f, inlined]),
+            None => inlined,
+        });
+    }
+    inner.masks = Some(exprs.clone());
+    Some(inner)
 }
 
 /// The table scanned by `source` and where the source's output column `column` is in it.
@@ -180,6 +310,7 @@ fn source_of(source: &Plan, column: usize) -> Option<Source> {
             filter: filter.clone(),
             join: None,
             position: column,
+            masks: None,
         }),
         Plan::HashJoin {
             left,
@@ -231,8 +362,10 @@ fn source_of(source: &Plan, column: usize) -> Option<Source> {
                 filter: filter.clone(),
                 join: Some(join),
                 position,
+                masks: None,
             })
         }
+        Plan::Filter { .. } | Plan::Project { .. } => masked_source(source, column),
         _ => None,
     }
 }

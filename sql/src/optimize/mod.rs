@@ -405,6 +405,41 @@ fn push_filter(input: Plan, parts: Vec<Expr>, catalog: &Catalog) -> Plan {
             };
             wrap_filter(joined, stay)
         }
+        // A projection over a scan that passes the filtered columns through (the masking
+        // projection of a masked role's scan, `bind/mask.rs`): the conditions on those
+        // columns move into the scan, as without the projection; the rest stay above.
+        Plan::Project { input, exprs } if matches!(*input, Plan::SeqScan { .. }) => {
+            let mut below = Vec::new();
+            let mut stay = Vec::new();
+            for p in parts {
+                let mut through = refs(&p).movable;
+                p.walk(&mut |x| {
+                    if let Expr::Column(i) = x {
+                        through &= matches!(exprs.get(*i), Some(Expr::Column(_)));
+                    }
+                });
+                if through {
+                    below.push(p.transform(&mut |x| match x {
+                        Expr::Column(i) => exprs[i].clone(),
+                        other => other,
+                    }));
+                } else {
+                    stay.push(p);
+                }
+            }
+            let input = if below.is_empty() {
+                *input
+            } else {
+                push_filter(*input, below, catalog)
+            };
+            wrap_filter(
+                Plan::Project {
+                    input: Box::new(input),
+                    exprs,
+                },
+                stay,
+            )
+        }
         Plan::SeqScan {
             table,
             width,

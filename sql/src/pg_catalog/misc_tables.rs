@@ -111,6 +111,22 @@ pub(super) fn tables() -> Vec<SystemTable> {
         ),
         table(
             "pg_catalog",
+            "pg_seclabels",
+            rel::FIRST_VIEW + 61,
+            vec![
+                ("objoid", OID),
+                ("classoid", OID),
+                ("objsubid", INT4),
+                ("objtype", TEXT),
+                ("objnamespace", OID),
+                ("objname", TEXT),
+                ("provider", TEXT),
+                ("label", TEXT),
+            ],
+            pg_seclabels_rows,
+        ),
+        table(
+            "pg_catalog",
             "pg_extension",
             rel::PG_EXTENSION,
             vec![
@@ -371,7 +387,11 @@ fn pg_seclabel_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
         .security_labels
         .iter()
         .filter_map(|l| {
-            let (classoid, _) = object_class(&l.object_kind)?;
+            // Labels on roles (shared objects) are pg_shseclabel's, as in PostgreSQL.
+            let (classoid, shared) = object_class(&l.object_kind)?;
+            if shared {
+                return None;
+            }
             Some(vec![
                 oid(shown_object_oid(catalog, classoid, l.object)),
                 oid(classoid),
@@ -381,6 +401,53 @@ fn pg_seclabel_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
             ])
         })
         .collect())
+}
+
+/// `pg_seclabels`: every label (roles included) with its object's kind and name, as
+/// PostgreSQL's view shows them (relations of `public` unqualified).
+fn pg_seclabels_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
+    use super::ident::quote_identifier;
+    let catalog = ctx.catalog;
+    let mut rows = Vec::new();
+    for l in &catalog.security_labels {
+        let Some((classoid, _)) = object_class(&l.object_kind) else {
+            continue;
+        };
+        let (objtype, namespace, name) = if l.object_kind == "role" {
+            let Some(role) = catalog.roles.get(&l.object) else {
+                continue;
+            };
+            ("role", Value::Null, quote_identifier(&role.name))
+        } else {
+            let Some(t) = catalog.tables.get(&l.object) else {
+                continue;
+            };
+            let schema = catalog.schemas.get(&t.schema).map(|s| s.name.as_str());
+            let mut name = match schema {
+                Some("public") | None => quote_identifier(&t.name),
+                Some(s) => format!("{}.{}", quote_identifier(s), quote_identifier(&t.name)),
+            };
+            let objtype = if l.column > 0 {
+                let column = t.column(l.column).map(|c| c.name.as_str()).unwrap_or("");
+                name = format!("{name}.{}", quote_identifier(column));
+                "column"
+            } else {
+                "table"
+            };
+            (objtype, oid(exposed_namespace_oid(catalog, t.schema)), name)
+        };
+        rows.push(vec![
+            oid(l.object),
+            oid(classoid),
+            int4(i32::from(l.column)),
+            text(objtype),
+            namespace,
+            text(name),
+            text(l.provider.clone()),
+            text(l.label.clone()),
+        ]);
+    }
+    Ok(rows)
 }
 
 /// The OID `pg_extension` shows for the extension at `position` in the catalog's map.
