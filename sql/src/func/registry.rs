@@ -46,6 +46,7 @@ pub fn registry() -> &'static Registry {
         super::misc::register(&mut reg);
         crate::pg_catalog::functions::register(&mut reg);
         crate::rag::register(&mut reg);
+        crate::audit::view::register(&mut reg);
         reg
     })
 }
