@@ -263,6 +263,14 @@ mod tests {
             redact_statement("ALTER ROLE r WITH ENCRYPTED password\n 'x''y'"),
             "ALTER ROLE r WITH ENCRYPTED password\n '<redacted>'"
         );
+        // Arithmetic in literals and text ("1+1") ends (the digit-run scan steps over `+`).
+        assert_eq!(
+            redact_statement("SELECT '1+1', 'a+2 (3'"),
+            "SELECT '1+1', 'a+2 (3'"
+        );
+        assert!(!crate::rag::safety::pii::has_phone_number(
+            "x+4155550123 a(555)"
+        ));
         // Unterminated literal: no panic.
         assert_eq!(redact_statement("SELECT 'abc"), "SELECT 'abc");
     }
