@@ -210,8 +210,12 @@ impl Session {
         if params.is_empty() {
             return Vec::new();
         }
-        let labelled =
-            redact::labelled_parameters(&statement.ast, &self.catalog(), &self.search_path());
+        let catalog = self.catalog();
+        let labelled = if catalog.security_labels.is_empty() {
+            Vec::new()
+        } else {
+            redact::labelled_parameters(&statement.ast, &catalog, &self.search_path())
+        };
         params
             .iter()
             .enumerate()

@@ -330,17 +330,20 @@ impl AuditLog {
 
     /// Appends one record (written, not yet fsynced); returns its sequence number.
     pub fn append(&self, event: &AuditEvent) -> Result<u64, AuditError> {
-        let mut event = event.clone();
-        if event.statement.len() > MAX_STATEMENT_LEN {
+        let encoded = if event.statement.len() > MAX_STATEMENT_LEN {
+            let mut event = event.clone();
             let mut cut = MAX_STATEMENT_LEN;
             while !event.statement.is_char_boundary(cut) {
                 cut -= 1;
             }
             event.statement.truncate(cut);
             event.statement.push_str("...<truncated>");
-        }
-        let json = serde_json::to_vec(&event)
-            .map_err(|e| AuditError(format!("could not encode audit record: {e}")))?;
+            serde_json::to_vec(&event)
+        } else {
+            serde_json::to_vec(event)
+        };
+        let json =
+            encoded.map_err(|e| AuditError(format!("could not encode audit record: {e}")))?;
         let ts = now_unix_micros();
         let mut head = self.head.lock();
         let seq = head.next_seq;
