@@ -237,6 +237,55 @@ mod tests {
     use super::*;
 
     #[test]
+    fn parameters_bound_to_labelled_columns_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::engine::Database::open(dir.path(), Default::default()).unwrap();
+        let mut session = db.session("custos", "custos", &[]).unwrap();
+        for statement in session
+            .parse("CREATE TABLE cards (id int PRIMARY KEY, pan text, note text)")
+            .unwrap()
+        {
+            let prepared = session.prepare(statement, &[]).unwrap();
+            session.execute(&prepared, &[]).unwrap();
+        }
+        session.commit_implicit().unwrap();
+        let mut txn = db.storage().begin();
+        let catalog = txn.catalog_mut();
+        let schema = catalog.schema_by_name("public").unwrap().oid;
+        let table = catalog.table_by_name(schema, "cards").unwrap().oid;
+        catalog
+            .security_labels
+            .push(storage::catalog::SecurityLabelDef {
+                provider: "anon".into(),
+                object_kind: "column".into(),
+                object: table,
+                column: 2,
+                label: "MASKED WITH VALUE 'x'".into(),
+            });
+        txn.commit().unwrap();
+        let catalog = db.storage().catalog();
+        let path = vec!["public".to_string()];
+        let found = |sql: &str| {
+            let statement = crate::parse::parse_statements(sql).unwrap().remove(0);
+            labelled_parameters(&statement.ast, &catalog, &path)
+        };
+        assert_eq!(
+            found("INSERT INTO cards (id, pan) VALUES ($1, $2)"),
+            vec![1]
+        );
+        assert_eq!(
+            found("INSERT INTO cards VALUES ($1, $2, $3), ($4, $5, $6)"),
+            vec![1, 4]
+        );
+        assert_eq!(found("UPDATE cards SET note = $1 WHERE pan = $2"), vec![1]);
+        assert_eq!(
+            found("UPDATE public.cards SET pan = $1 WHERE id = $2"),
+            vec![0]
+        );
+        assert!(found("INSERT INTO cards (id, note) VALUES ($1, $2)").is_empty());
+    }
+
+    #[test]
     fn card_numbers_and_emails_leave_statement_text() {
         assert_eq!(
             redact_statement("INSERT INTO p VALUES ('4111 1111 1111 1111', 'it''s', 42)"),
