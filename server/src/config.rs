@@ -22,6 +22,10 @@
 //! tls_key_file = "server.key"
 //! # tokenization keys (else $CUSTOS_TOKEN_KEY_FILE), outside the data directory
 //! token_key_file = "/etc/custos/token.keys"
+//! # audit trail (sql/src/audit, storage/src/audit): classes pgaudit.log starts with in every
+//! # session, and the HMAC key of the audit chain (at least 32 bytes, outside the data directory)
+//! pgaudit_log = "ddl, role, write"
+//! audit_key_file = "/etc/custos/audit.key"
 //! ```
 //!
 //! Unknown keys are refused, so a misspelt setting is an error rather than silently ignored.
@@ -57,6 +61,8 @@ pub struct FileSettings {
     pub tls_cert_file: Option<PathBuf>,
     pub tls_key_file: Option<PathBuf>,
     pub token_key_file: Option<PathBuf>,
+    pub pgaudit_log: Option<String>,
+    pub audit_key_file: Option<PathBuf>,
 }
 
 impl FileSettings {
@@ -74,6 +80,7 @@ impl FileSettings {
             &mut settings.tls_cert_file,
             &mut settings.tls_key_file,
             &mut settings.token_key_file,
+            &mut settings.audit_key_file,
         ]
         .into_iter()
         .flatten()
@@ -104,6 +111,36 @@ pub struct ServeConfig {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// The tokenization key file (`sql::governance::tokenize`), if set here.
     pub token_key_file: Option<PathBuf>,
+    /// `pgaudit.log` every session starts with (`None`: the default).
+    pub pgaudit_log: Option<String>,
+    /// The audit chain's HMAC key file.
+    pub audit_key_file: Option<PathBuf>,
+}
+
+/// Shortest accepted audit key.
+pub const MIN_AUDIT_KEY_BYTES: usize = 32;
+
+/// Reads the audit key; refuses a short key or one kept inside the data directory (whoever
+/// can rewrite the log must not be able to read the key next to it).
+pub fn read_audit_key(path: &Path, data_dir: &Path) -> Result<Vec<u8>, String> {
+    let key = std::fs::read(path)
+        .map_err(|e| format!("cannot read audit_key_file {}: {e}", path.display()))?;
+    if key.len() < MIN_AUDIT_KEY_BYTES {
+        return Err(format!(
+            "audit_key_file {} holds {} bytes; at least {MIN_AUDIT_KEY_BYTES} are needed",
+            path.display(),
+            key.len()
+        ));
+    }
+    if let (Ok(key_path), Ok(data)) = (path.canonicalize(), data_dir.canonicalize()) {
+        if key_path.starts_with(&data) {
+            return Err(format!(
+                "audit_key_file {} must be outside the data directory",
+                path.display()
+            ));
+        }
+    }
+    Ok(key)
 }
 
 /// Longest accepted `llm_timeout_seconds`.
@@ -169,7 +206,14 @@ impl ServeConfig {
         let seconds = |flag: Option<u64>, file: Option<u64>, default: u64| {
             Duration::from_secs(flag.or(file).unwrap_or(default))
         };
+        let pgaudit_log = flags.pgaudit_log.or(file.pgaudit_log);
+        if let Some(classes) = &pgaudit_log {
+            sql::audit::classify::parse_classes(classes)
+                .map_err(|e| format!("pgaudit_log: {}", e.message))?;
+        }
         Ok(ServeConfig {
+            pgaudit_log,
+            audit_key_file: flags.audit_key_file.or(file.audit_key_file),
             data_dir,
             listen: flags
                 .listen

@@ -96,7 +96,16 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
             config.data_dir.display()
         )
     })?;
-    let database: Arc<Database> = Database::open(&config.data_dir, DatabaseOptions::default())
+    let audit_key = match &config.audit_key_file {
+        Some(path) => Some(crate::config::read_audit_key(path, &config.data_dir)?),
+        None => None,
+    };
+    let options = DatabaseOptions {
+        audit_key,
+        audit_log_classes: config.pgaudit_log.clone(),
+        ..DatabaseOptions::default()
+    };
+    let database: Arc<Database> = Database::open(&config.data_dir, options)
         .map_err(|e| format!("cannot open {}: {e}", config.data_dir.display()))?;
     bootstrap_superuser(&database)?;
     configure_embeddings(&config);

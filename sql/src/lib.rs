@@ -7,6 +7,7 @@
 //! casts, COPY and the text wire format are built on.
 
 pub mod acl;
+pub mod audit;
 pub mod bind;
 pub mod catalog_access;
 pub mod ddl;

@@ -16,6 +16,7 @@
 //! [`memtable`], [`segment`], [`mvcc`], [`catalog`], [`table`] (one table's rows and indexes),
 //! [`engine`] (open, recovery, commit), [`txn`], [`checkpoint`], [`compaction`].
 
+pub mod audit;
 pub mod btree;
 pub mod catalog;
 pub mod checkpoint;

@@ -228,7 +228,7 @@ fn establish(
             _ => None,
         },
     };
-    let role_slot = attempt!(auth::login::admit(
+    let admitted = auth::login::admit(
         &mut reader,
         &mut writer,
         &shared.database,
@@ -238,7 +238,27 @@ fn establish(
         &peer,
         &user,
         &database,
-    ));
+    );
+    let client_addr = peer.address.to_string();
+    let failure = match &admitted {
+        Ok(_) => None,
+        Err(ConnError::Sql(e, _) | ConnError::Fatal(e)) => Some((e.code, e.message.clone())),
+        Err(ConnError::Disconnected) => Some((
+            "08006",
+            "the client disconnected during authentication".to_string(),
+        )),
+    };
+    let audited = shared.database.audit_login(
+        &user,
+        &database,
+        &client_addr,
+        failure
+            .as_ref()
+            .map(|(code, message)| (*code, message.as_str())),
+    );
+    let role_slot = attempt!(admitted);
+    // A login that cannot be audited is refused (fail-closed).
+    attempt!(audited);
     if !guard.slot().start_session(guard.registry()) {
         let error = if guard.registry().is_shutting_down() {
             SqlError::new("57P03", "the database system is shutting down")
@@ -252,6 +272,8 @@ fn establish(
         Ok(session) => session,
         Err(error) => return fail(writer, error),
     };
+    let mut session = session;
+    session.set_client_addr(client_addr);
     let _ = reader.get_ref().set_read_timeout(None);
     let secret_key = guard.register_cancel(session.process_id(), session.cancel_flag());
     let mut connection = Connection {

@@ -220,6 +220,16 @@ fn create_role(
     mut given: Vec<RoleOption>,
 ) -> SqlResult<Outcome> {
     check_new_role_name(&name)?;
+    if name == crate::audit::READER_ROLE
+        && !crate::acl::is_superuser(&session.catalog(), session.role_oid())
+    {
+        // Membership in this role reads the audit log (crate::audit::view).
+        return Err(SqlError::new(
+            code::INSUFFICIENT_PRIVILEGE,
+            format!("permission denied to create role \"{name}\""),
+        )
+        .with_detail("Only superusers may create the audit reader role."));
+    }
     let (in_role, members, admins, repeated) = split_membership(&mut given);
     if repeated {
         return Err(redundant());
@@ -587,6 +597,9 @@ fn alter_role(session: &mut Session, spec: RoleSpec, action: AlterRole) -> SqlRe
                 return Err(insufficient_privilege("permission denied to rename role"));
             }
             check_new_role_name(&new_name)?;
+            if new_name == crate::audit::READER_ROLE && !superuser_me {
+                return Err(insufficient_privilege("permission denied to rename role"));
+            }
             if role_by_name(&catalog, &new_name).is_some() {
                 return Err(SqlError::new(
                     code::DUPLICATE_OBJECT,

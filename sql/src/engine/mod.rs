@@ -28,6 +28,11 @@ pub const DATABASE_NAME: &str = "custos";
 #[derive(Clone, Default)]
 pub struct DatabaseOptions {
     pub storage: EngineOptions,
+    /// Key of the audit log's HMAC chain (from a file outside the data directory); `None`:
+    /// plain SHA-256 chaining (see `storage::audit`).
+    pub audit_key: Option<Vec<u8>>,
+    /// `pgaudit.log` for every session (default [`crate::audit::DEFAULT_LOG_CLASSES`]).
+    pub audit_log_classes: Option<String>,
 }
 
 /// What authentication needs to know about a role.
@@ -50,18 +55,30 @@ pub struct Database {
     pub(crate) storage: Arc<Engine>,
     pub(crate) sequences: sequences::Sequences,
     next_process_id: AtomicI32,
+    pub(crate) audit: Arc<crate::audit::AuditLog>,
+    /// `pgaudit.log` sessions start with.
+    pub(crate) audit_log_classes: String,
 }
 
 impl Database {
     /// Opens (creating it if needed) the data directory; makes sure the `public` schema exists.
     pub fn open(path: &Path, options: DatabaseOptions) -> SqlResult<Arc<Database>> {
-        let storage = Arc::new(Engine::open(path, options.storage)?);
+        let storage = Arc::new(Engine::open(path, options.storage.clone())?);
         let sequences = sequences::Sequences::open(path)?;
         crate::governance::secrets::load_or_create(path)?;
+        let audit = crate::audit::AuditLog::open(path, options.audit_key.as_deref())
+            .map_err(|e| SqlError::new(code::IO_ERROR, format!("audit log: {e}")))?;
+        let audit_log_classes = options
+            .audit_log_classes
+            .clone()
+            .unwrap_or_else(|| crate::audit::DEFAULT_LOG_CLASSES.to_string());
+        crate::audit::classify::parse_classes(&audit_log_classes)?;
         let database = Arc::new(Database {
             storage,
             sequences,
             next_process_id: AtomicI32::new(1000),
+            audit: Arc::new(audit),
+            audit_log_classes,
         });
         if database
             .storage

@@ -391,6 +391,8 @@ impl Session {
     }
 
     fn commit_block(&mut self) -> SqlResult<Outcome> {
+        // The audit records of the transaction are durable before it commits.
+        self.audit_sync_pending()?;
         self.savepoints.clear();
         match std::mem::replace(&mut self.txn, TxnState::None) {
             TxnState::Block(t) => {

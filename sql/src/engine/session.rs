@@ -96,6 +96,12 @@ pub struct Session {
     pub(crate) last_row_count: Option<u64>,
     /// When the current transaction started (microseconds since 2000-01-01 UTC): `now()`.
     pub(crate) txn_start: i64,
+    /// The client's address, for audit records.
+    pub(crate) client_addr: String,
+    /// Highest audit record of this session to sync before its transaction commits (0: none).
+    pub(crate) audit_pending: u64,
+    /// `pgaudit.log` as last parsed, and its classes.
+    pub(crate) audit_classes_cache: Option<(String, u16)>,
 }
 
 impl Session {
@@ -119,7 +125,14 @@ impl Session {
             current_sql: String::new(),
             last_row_count: None,
             txn_start: 0,
+            client_addr: String::new(),
+            audit_pending: 0,
+            audit_classes_cache: None,
         };
+        let classes = session.database.audit_log_classes.clone();
+        session
+            .settings
+            .set_server_default("pgaudit.log", &classes)?;
         // Settings given with ALTER ROLE ... SET apply at session start; the startup
         // packet's options come after and win, as in PostgreSQL. A value that no longer
         // applies is skipped rather than refusing the login.
@@ -232,6 +245,14 @@ impl Session {
         });
     }
 
+    /// Whether the open transaction has written anything.
+    pub(crate) fn transaction_wrote(&self) -> bool {
+        match &self.txn {
+            TxnState::Implicit(t) | TxnState::Block(t) => t.has_writes(),
+            _ => false,
+        }
+    }
+
     pub fn transaction_status(&self) -> TransactionStatus {
         match self.txn {
             TxnState::None | TxnState::Implicit(_) => TransactionStatus::Idle,
@@ -266,10 +287,21 @@ impl Session {
         self.current_sql.clear();
         self.current_sql.push_str(&statement.sql);
         let offset = statement.offset;
-        let result = self
-            .prepare_inner(statement, param_types)
+        let started = std::time::Instant::now();
+        let audited = statement.clone();
+        let result = crate::audit::view::guard(&statement)
+            .and_then(|_| self.prepare_inner(statement, param_types))
             .map_err(|e| shift(e, offset));
-        if result.is_err() {
+        if let Err(error) = &result {
+            // A statement refused while binding (privileges, policies) is a denial too.
+            if error.code == code::INSUFFICIENT_PRIVILEGE {
+                if let Err(audit_error) =
+                    self.audit_statement(&audited, &[], &[], Err(error), started.elapsed())
+                {
+                    self.fail_transaction();
+                    return Err(audit_error);
+                }
+            }
             self.fail_transaction();
         }
         result
@@ -288,9 +320,20 @@ impl Session {
         self.current_sql.push_str(&prepared.statement.sql);
         self.last_row_count = None;
         let offset = prepared.statement.offset;
-        let result = self
+        let started = std::time::Instant::now();
+        let mut result = self
             .execute_inner(prepared, params)
             .map_err(|e| shift(e, offset));
+        if let Err(audit_error) = self.audit_statement(
+            &prepared.statement,
+            params,
+            &prepared.param_types,
+            result.as_ref(),
+            started.elapsed(),
+        ) {
+            // Fail-closed: a statement whose audit record cannot be written fails.
+            result = Err(audit_error);
+        }
         if result.is_err() {
             self.fail_transaction();
         }
@@ -304,6 +347,12 @@ impl Session {
             let TxnState::Implicit(txn) = std::mem::replace(&mut self.txn, TxnState::None) else {
                 unreachable!()
             };
+            // The audit records of the transaction are durable before it commits.
+            if let Err(error) = self.audit_sync_pending() {
+                self.discard(txn);
+                self.settings.end_transaction(false);
+                return Err(error);
+            }
             let result = txn.commit();
             self.settings.end_transaction(result.is_ok());
             result?;

@@ -91,6 +91,8 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("array_nulls", "on"),
     ("check_function_bodies", "on"),
     ("search_path_extra", ""),
+    // pgaudit's statement classes (sql/src/audit); superuser only.
+    ("pgaudit.log", crate::audit::DEFAULT_LOG_CLASSES),
 ];
 
 /// The settings of one session.
@@ -102,6 +104,9 @@ pub struct Settings {
     saved: Vec<(String, Option<String>, bool)>,
     /// Reported settings changed since the last call to `take_changes`.
     changed: Vec<String>,
+    /// What RESET goes back to when it is not the built-in default (`pgaudit.log` from the
+    /// server's configuration), by canonical key.
+    reset_values: BTreeMap<String, String>,
     pub format: SessionFormat,
 }
 
@@ -125,6 +130,7 @@ impl Settings {
             values,
             saved: Vec::new(),
             changed: Vec::new(),
+            reset_values: BTreeMap::new(),
             format: SessionFormat::default(),
         }
     }
@@ -220,6 +226,9 @@ impl Settings {
                 format!("parameter \"{name}\" cannot be changed"),
             ));
         }
+        if k.starts_with("pgaudit.") {
+            crate::audit::check_setting(&k, value, self.get("is_superuser") == Some("on"))?;
+        }
         if k == "role" || k == "session_authorization" {
             // The session's identity changes only through SET ROLE / SET SESSION
             // AUTHORIZATION, which check who may become whom (`crate::acl::identity`).
@@ -229,6 +238,13 @@ impl Settings {
             ));
         }
         self.set_unchecked(&k, value, local, in_transaction)
+    }
+
+    /// Sets a setting's value and the value RESET restores, without the checks of SET (the
+    /// server's configuration).
+    pub(crate) fn set_server_default(&mut self, name: &str, value: &str) -> SqlResult<()> {
+        self.reset_values.insert(key(name), value.to_string());
+        self.set_unchecked(&key(name), Some(value), false, false)
     }
 
     /// Changes the identity settings (`role`, `session_authorization`, `is_superuser`) with
@@ -254,11 +270,14 @@ impl Settings {
         let k = k.to_string();
         let new_value = match value {
             Some(v) => self.normalise(&k, v)?,
-            None => DEFAULTS
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.to_string())
-                .unwrap_or_default(),
+            None => match self.reset_values.get(name) {
+                Some(v) => v.clone(),
+                None => DEFAULTS
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.to_string())
+                    .unwrap_or_default(),
+            },
         };
         if local || in_transaction {
             let old = self.values.get(&k).cloned();

@@ -257,12 +257,16 @@ fn run_node(plan: &Plan, ctx: &ExecCtx, outer: Option<&Env>) -> SqlResult<Vec<Ro
         }
         Plan::VectorScan(scan) => vector_scan::run_vector_scan(scan, ctx, outer),
         Plan::SystemScan { table, filter } => {
-            let settings = ctx.effects.borrow().settings.all();
+            let (settings, database) = {
+                let effects = ctx.effects.borrow();
+                (effects.settings.all(), effects.database)
+            };
             let sys = crate::pg_catalog::SystemCtx {
                 catalog: &ctx.catalog,
                 user: ctx.user,
                 database: crate::engine::DATABASE_NAME,
                 settings: &settings,
+                audit: Some(database.audit_log()),
             };
             let rows = (table.rows)(&sys)?;
             match filter {

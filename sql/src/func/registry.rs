@@ -47,6 +47,7 @@ pub fn registry() -> &'static Registry {
         crate::pg_catalog::functions::register(&mut reg);
         crate::rag::register(&mut reg);
         crate::governance::register(&mut reg);
+        crate::audit::view::register(&mut reg);
         reg
     })
 }

@@ -20,9 +20,8 @@
 //!
 //! **`detokenize(token [, domain])`** needs EXECUTE on it, which PUBLIC does not have:
 //! `GRANT EXECUTE ON FUNCTION detokenize(text) TO r`. Every call, allowed or denied, is
-//! queued as a [`TokenAuditEvent`] for the audit trail ([`take_audit_events`]).
+//! recorded in the audit trail (class `DETOKENIZE`).
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::SystemTime;
@@ -37,39 +36,24 @@ use crate::func::FnCtx;
 /// Environment variable naming the key file.
 pub const KEY_FILE_ENV: &str = "CUSTOS_TOKEN_KEY_FILE";
 
-/// One `detokenize` or key rotation call, for the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenAuditEvent {
-    /// `detokenize` or `custos_rotate_token_key`.
-    pub function: &'static str,
-    /// The role that called (current_user).
-    pub role: String,
-    /// The token domain, when known.
-    pub domain: Option<String>,
-    /// Whether the call was allowed (false: denied, 42501).
-    pub allowed: bool,
-}
-
-static AUDIT_EVENTS: Mutex<VecDeque<TokenAuditEvent>> = Mutex::new(VecDeque::new());
 static KEY_FILE: Mutex<Option<PathBuf>> = Mutex::new(None);
 #[allow(clippy::type_complexity)]
 static KEY_CACHE: Mutex<Option<(PathBuf, SystemTime, u64, KeyRing)>> = Mutex::new(None);
 
-/// The events queued since the last call (the audit trail drains them after each statement).
-pub fn take_audit_events() -> Vec<TokenAuditEvent> {
-    std::mem::take(&mut *AUDIT_EVENTS.lock().unwrap_or_else(|e| e.into_inner())).into()
-}
-
-/// Most events kept while nobody drains the queue (a server without the audit trail): the
-/// oldest are dropped beyond it, so memory stays bounded.
-pub const MAX_PENDING_AUDIT_EVENTS: usize = 100_000;
-
-fn audit(event: TokenAuditEvent) {
-    let mut events = AUDIT_EVENTS.lock().unwrap_or_else(|e| e.into_inner());
-    if events.len() >= MAX_PENDING_AUDIT_EVENTS {
-        events.pop_front();
-    }
-    events.push_back(event);
+/// Records a `detokenize` or key-rotation call in the audit trail (class `DETOKENIZE`):
+/// the function, the domain and whether it was allowed. A denied call is recorded here and
+/// again as the statement's 42501 denial.
+fn audit(ctx: &FnCtx, function: &str, domain: Option<&str>, allowed: bool) -> SqlResult<()> {
+    crate::audit::record_function_event(
+        ctx,
+        "DETOKENIZE",
+        function,
+        domain
+            .map(|d| format!("token domain {d}"))
+            .into_iter()
+            .collect(),
+        serde_json::json!({ "function": function, "domain": domain, "allowed": allowed }),
+    )
 }
 
 /// Sets the key file (the server's `token_key_file` setting); the environment variable is
@@ -382,12 +366,7 @@ pub fn detokenize(ctx: &FnCtx, args: &[Value]) -> SqlResult<Value> {
         _ => None,
     };
     let allowed = may_execute(ctx, "detokenize");
-    audit(TokenAuditEvent {
-        function: "detokenize",
-        role: ctx.user.to_string(),
-        domain: domain.clone(),
-        allowed,
-    });
+    audit(ctx, "detokenize", domain.as_deref(), allowed)?;
     if !allowed {
         return Err(permission_denied("detokenize"));
     }
@@ -430,12 +409,7 @@ pub fn detokenize(ctx: &FnCtx, args: &[Value]) -> SqlResult<Value> {
 pub fn rotate_token_key(ctx: &FnCtx, args: &[Value]) -> SqlResult<Value> {
     let domain = super::args::text(args, 0)?.to_ascii_lowercase();
     let allowed = may_execute(ctx, "custos_rotate_token_key");
-    audit(TokenAuditEvent {
-        function: "custos_rotate_token_key",
-        role: ctx.user.to_string(),
-        domain: Some(domain.clone()),
-        allowed,
-    });
+    audit(ctx, "custos_rotate_token_key", Some(&domain), allowed)?;
     if !allowed {
         return Err(permission_denied("custos_rotate_token_key"));
     }
@@ -549,24 +523,6 @@ mod tests {
             detokenize_with(&rotated, &email, &e1).as_deref(),
             Some("a@b.c")
         );
-    }
-
-    #[test]
-    fn every_detokenize_call_is_queued_for_the_audit_trail() {
-        let _ = crate::func::test_support::call(
-            "detokenize",
-            &[("tk1_00", crate::pgtype::SqlType::Text)],
-        );
-        let events = take_audit_events();
-        assert!(events.contains(&TokenAuditEvent {
-            function: "detokenize",
-            role: "postgres".into(),
-            domain: None,
-            allowed: true,
-        }));
-        assert!(take_audit_events()
-            .iter()
-            .all(|e| e.function != "detokenize" || e.domain.is_some()));
     }
 
     #[test]

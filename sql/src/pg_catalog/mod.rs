@@ -78,6 +78,8 @@ pub struct SystemCtx<'a> {
     pub database: &'a str,
     /// Every session setting: name, current value (for `pg_settings`).
     pub settings: &'a [(String, String)],
+    /// The audit log, for `custos_audit` (`None` outside a database).
+    pub audit: Option<&'a storage::audit::AuditLog>,
 }
 
 impl SystemCtx<'_> {
@@ -141,6 +143,7 @@ pub fn system_tables() -> &'static [SystemTable] {
         tables.extend(info_schema_tables::tables());
         tables.extend(info_schema_columns::tables());
         tables.extend(crate::embedding::system_tables());
+        tables.extend(crate::audit::view::system_tables());
         debug_assert!(
             {
                 let mut oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();

@@ -241,6 +241,7 @@ fn rows_of(catalog: &Catalog, schema: &str, name: &str) -> Vec<Row> {
         user: "custos",
         database: "custos",
         settings: &settings,
+        audit: None,
     };
     let table = find(schema, name).unwrap_or_else(|| panic!("{schema}.{name} exists"));
     (table.rows)(&ctx).expect("rows build")
@@ -296,6 +297,7 @@ fn every_table_builds_rows_that_match_its_columns() {
         user: "custos",
         database: "custos",
         settings: &settings,
+        audit: None,
     };
     for table in system_tables() {
         let rows = (table.rows)(&ctx).expect("rows build");

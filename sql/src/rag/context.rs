@@ -277,6 +277,7 @@ pub fn retrieve(
             .map(safety::scan)
             .unwrap_or_default();
     }
+    crate::audit::audit_retrieval(ctx, "RAG RETRIEVAL", question, &candidates)?;
     Ok(candidates)
 }
 

@@ -32,9 +32,50 @@ pub trait QueryRunner {
     /// client) with typed parameters `$1..$n`, as the calling statement's role, in its
     /// transaction; returns the rows.
     fn run_query(&self, sql: &str, params: &[(Value, SqlType)]) -> SqlResult<Vec<Row>>;
+
+    /// The audit log of the database the statement runs in.
+    fn audit_log(&self) -> Option<&storage::audit::AuditLog> {
+        None
+    }
+
+    /// Appends an audit record for an event inside the statement (the session user is
+    /// filled in) and syncs it (see `crate::audit::record_function_event`).
+    fn audit_event(&self, event: storage::audit::AuditEvent) -> SqlResult<()> {
+        let _ = event;
+        Ok(())
+    }
 }
 
 impl QueryRunner for ExecCtx<'_> {
+    fn audit_log(&self) -> Option<&storage::audit::AuditLog> {
+        let database: &crate::engine::Database = self.effects.try_borrow().ok()?.database;
+        Some(database.audit_log())
+    }
+
+    fn audit_event(&self, mut event: storage::audit::AuditEvent) -> SqlResult<()> {
+        let database = {
+            let effects = self
+                .effects
+                .try_borrow()
+                .map_err(|_| SqlError::internal("the session is busy in this statement"))?;
+            if event.session_user.is_empty() {
+                event.session_user = effects
+                    .settings
+                    .get("session_authorization")
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or(self.user)
+                    .to_string();
+            }
+            effects.database
+        };
+        let log = database.audit_log();
+        let seq = log
+            .append(&event)
+            .map_err(|e| SqlError::new(crate::error::code::IO_ERROR, format!("audit log: {e}")))?;
+        log.sync(seq)
+            .map_err(|e| SqlError::new(crate::error::code::IO_ERROR, format!("audit log: {e}")))
+    }
+
     fn run_query(&self, sql: &str, params: &[(Value, SqlType)]) -> SqlResult<Vec<Row>> {
         self.check_cancel()?;
         let statements = crate::parse::parse_statements(sql).map_err(without_position)?;

@@ -64,6 +64,9 @@ fn any_digit_run(
         // A run must not continue a word or a code written with other characters
         // ("SKU12-345-6789", "ID4111..."): skip the whole token.
         if i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_') {
+            // Step over the character that starts the group first: a `+` or `(` does not
+            // continue a word, and without this step "1+1" never advanced.
+            i += 1;
             while i < bytes.len() && continues_word(bytes[i]) {
                 i += 1;
             }
