@@ -13,6 +13,7 @@ use storage::types::{Row, Value};
 
 use super::checks::{check_references, check_row, finish_rows, table_expressions, unique_error};
 use super::resolve_table;
+use super::triggered::before_row;
 use crate::bind::ident_name;
 use crate::engine::copy::CopyTarget;
 use crate::engine::run::columns_of;
@@ -21,6 +22,7 @@ use crate::error::{code, SqlError, SqlResult};
 use crate::exec::ExecCtx;
 use crate::pgtype::SqlType;
 use crate::plan::Expr;
+use crate::plpgsql::triggers::{Event, Fired};
 
 /// What every row of one COPY FROM goes through, bound at its first batch and kept for the
 /// others (the COPY's transaction sees one catalog throughout).
@@ -222,6 +224,30 @@ pub fn copy_rows(
             stage,
         });
     }
+    // Row triggers: BEFORE per row (a row may be changed or skipped), AFTER once the batch
+    // is written.
+    let mut fired = Fired::for_statement(&session.catalog(), &plan.def, Event::Insert, &[]);
+    let mut written = Vec::new();
+    if !fired.is_empty() {
+        let mut kept = Vec::with_capacity(complete.len());
+        for row in complete {
+            let (def, generated, checks) = (&plan.def, &plan.generated, &plan.checks);
+            if let Some(row) = before_row(
+                session,
+                &fired,
+                &[],
+                def,
+                None,
+                Some(row),
+                generated,
+                checks,
+            )? {
+                kept.push(row);
+            }
+        }
+        complete = kept;
+        written = complete.clone();
+    }
     let accepted = complete.len() as u64;
     if let Err(failure) = session.transaction().insert_batch(plan.def.oid, complete) {
         let error = session.with_exec(&[], |ctx| {
@@ -233,6 +259,10 @@ pub fn copy_rows(
             stage: CopyRowStage::Insert,
         });
     }
+    for row in written {
+        fired.written(None, Some(row));
+    }
+    fired.finish(session, &plan.def)?;
     Ok(accepted)
 }
 

@@ -12,6 +12,7 @@ use super::checks::{
     check_references, check_row, compute_generated, finish_rows, rows_with_key, table_expressions,
     unique_error,
 };
+use super::triggered::before_row;
 use super::{
     assign, bind_assignments, bind_returning, eval_row, is_default_keyword, outcome, resolve_table,
     table_scope,
@@ -23,6 +24,7 @@ use crate::error::{code, SqlError, SqlResult};
 use crate::exec::{eval, truthy, Env};
 use crate::pgtype::SqlType;
 use crate::plan::{Expr, OutputColumn, Plan};
+use crate::plpgsql::triggers::{Event, Fired};
 
 /// A bound INSERT.
 pub(super) struct BoundInsert {
@@ -384,6 +386,7 @@ pub(super) fn run_insert(
         }
         Ok(rows)
     })?;
+    let mut fired = Fired::for_statement(&session.catalog(), &table, Event::Insert, &[]);
     let mut inserted: Vec<Row> = Vec::new();
     let mut count = 0u64;
     // Rows this statement inserted or updated: ON CONFLICT DO UPDATE may not touch one twice.
@@ -470,10 +473,22 @@ pub(super) fn run_insert(
                 }
             }
         }
+        let row = if fired.is_empty() {
+            row
+        } else {
+            let new = Some(row);
+            match before_row(
+                session, &fired, params, &table, None, new, &generated, &checks,
+            )? {
+                Some(row) => row,
+                None => continue,
+            }
+        };
         let txn = session.transaction();
         match txn.insert(table.oid, row.clone()) {
             Ok(id) => {
                 touched.insert(id);
+                fired.written(None, Some(row.clone()));
             }
             Err(e) => {
                 return Err(session.with_exec(params, |ctx| Ok(unique_error(e, &table, &row, ctx)))?)
@@ -482,6 +497,7 @@ pub(super) fn run_insert(
         count += 1;
         inserted.push(row);
     }
+    fired.finish(session, &table)?;
     session.check_cancel()?;
     let out_rows = match &returning {
         Some((exprs, _)) => session.with_exec(params, |ctx| {
