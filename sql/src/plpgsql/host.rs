@@ -59,24 +59,22 @@ impl<'c, 'a> QueryHost<'c, 'a> {
 
     fn bind(&self, sql: &str, params: &[(Value, SqlType)]) -> SqlResult<(Arc<Plan>, Vec<SqlType>)> {
         let ctx = self.ctx;
-        let (settings, database) = {
-            let effects = ctx
-                .effects
-                .try_borrow()
-                .map_err(|_| SqlError::internal("the session is busy in this statement"))?;
-            (effects.settings.clone(), effects.database)
+        let busy = || SqlError::internal("the session is busy in this statement");
+        let (search_path, row_security) = {
+            let effects = ctx.effects.try_borrow().map_err(|_| busy())?;
+            let get = |name: &str| effects.settings.get(name).map(str::to_string);
+            (
+                get("search_path").unwrap_or_else(|| "public".into()),
+                get("row_security"),
+            )
         };
-        let search_path = settings.get("search_path").unwrap_or("public").to_string();
-        let key = format!(
-            "{}\u{0}{}\u{0}{:?}\u{0}{:?}\u{0}{sql}",
-            self.user,
-            search_path,
-            settings.get("row_security"),
-            params
-                .iter()
-                .map(|(_, t)| t.display_name())
-                .collect::<Vec<_>>()
-        );
+        let mut key = format!("{}\u{0}{search_path}\u{0}{row_security:?}", self.user);
+        for (_, t) in params {
+            key.push('\u{0}');
+            key.push_str(&t.display_name());
+        }
+        key.push('\u{0}');
+        key.push_str(sql);
         let cached = PLANS.with(|p| {
             p.borrow().get(&key).and_then(|b| {
                 Arc::ptr_eq(&b.catalog, &ctx.catalog)
@@ -95,6 +93,10 @@ impl<'c, 'a> QueryHost<'c, 'a> {
         };
         let Ast::Query(query) = statement.ast.as_ref() else {
             return Err(SqlError::internal("a PL/pgSQL query must be a SELECT"));
+        };
+        let (settings, database) = {
+            let effects = ctx.effects.try_borrow().map_err(|_| busy())?;
+            (effects.settings.clone(), effects.database)
         };
         let path = crate::catalog_access::effective_path(
             &ctx.catalog,
@@ -153,18 +155,15 @@ impl Host for QueryHost<'_, '_> {
         }
         let ctx = self.ctx;
         let (plan, types) = self.bind(sql, params)?;
-        let (mut settings, database, process_id, in_transaction) = {
-            let effects = ctx
-                .effects
-                .try_borrow()
-                .map_err(|_| SqlError::internal("the session is busy in this statement"))?;
-            (
-                effects.settings.clone(),
-                effects.database,
-                effects.process_id,
-                effects.in_transaction,
-            )
-        };
+        // The nested statement shares the session's settings (set_config in the body
+        // lasts, as in PostgreSQL); nothing else uses them while it runs.
+        let mut effects = ctx
+            .effects
+            .try_borrow_mut()
+            .map_err(|_| SqlError::internal("the session is busy in this statement"))?;
+        let (database, process_id, in_transaction) =
+            (effects.database, effects.process_id, effects.in_transaction);
+        let settings = &mut *effects.settings;
         let values: Vec<Value> = params.iter().map(|(v, _)| v.clone()).collect();
         let nested = ExecCtx {
             txn: ctx.txn,
@@ -175,7 +174,7 @@ impl Host for QueryHost<'_, '_> {
             statement_start: ctx.statement_start,
             cancel: ctx.cancel,
             effects: RefCell::new(Effects {
-                settings: &mut settings,
+                settings,
                 database,
                 process_id,
                 in_transaction,
@@ -189,6 +188,8 @@ impl Host for QueryHost<'_, '_> {
         };
         let rows = crate::exec::run(&plan, &nested, None).map_err(without_position);
         ctx.notices.borrow_mut().extend(nested.notices.take());
+        drop(nested);
+        drop(effects);
         let rows = rows?;
         Ok(Produced {
             types,
@@ -213,11 +214,16 @@ pub struct SessionHost<'s> {
 impl Host for SessionHost<'_> {
     fn run(
         &mut self,
-        _kind: SqlKind,
+        kind: SqlKind,
         sql: &str,
         params: &[(Value, SqlType)],
     ) -> SqlResult<Produced> {
         let session = &mut *self.session;
+        if kind == SqlKind::Select {
+            // Queries and expressions: bound once and cached, as in a query.
+            let user = session.current_user().to_string();
+            return session.with_exec(&[], |ctx| QueryHost::new(ctx, user).run(kind, sql, params));
+        }
         let mut statements = crate::parse::parse_statements(sql).map_err(without_position)?;
         if statements.len() != 1 {
             return Err(SqlError::syntax(format!(
