@@ -301,6 +301,31 @@ const SCRIPT: &[(&str, &str)] = &[
     ("UPDATE ledger SET balance = 500 WHERE id = 1", "ok"),
     ("SELECT owner, balance FROM ledger WHERE id = 1", "ok [ANN|500]"),
     ("DROP FUNCTION audit_row()", "ERROR 2BP01: cannot drop function audit_row() because other objects depend on it"),
+    // Constraints are checked on the row a BEFORE trigger returns.
+    ("CREATE TABLE stamped (id int, created text NOT NULL, CHECK (id > 0))", "ok"),
+    (
+        "CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF NEW.id <> 99 THEN NEW.created := coalesce(NEW.created, 'auto'); END IF;
+           RETURN NEW;
+         END $$",
+        "ok",
+    ),
+    ("CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON stamped FOR EACH ROW EXECUTE FUNCTION stamp()", "ok"),
+    ("INSERT INTO stamped (id) VALUES (1)", "ok"),
+    (
+        "INSERT INTO stamped (id) VALUES (99)",
+        "ERROR 23502: null value in column \"created\" of relation \"stamped\" violates not-null constraint",
+    ),
+    (
+        "INSERT INTO stamped VALUES (-1, 'x')",
+        "ERROR 23514: new row for relation \"stamped\" violates check constraint \"stamped_id_check\"",
+    ),
+    ("UPDATE stamped SET created = NULL", "ok"),
+    ("ALTER TABLE stamped DISABLE TRIGGER stamp", "ok"),
+    ("UPDATE stamped SET created = NULL", "ERROR 23502"),
+    ("ALTER TABLE stamped ENABLE TRIGGER ALL", "ok"),
+    ("SELECT * FROM stamped", "ok [1|auto]"),
     // An exception in a trigger undoes the statement.
     (
         "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -229,8 +229,10 @@ pub(super) fn run_update(
                 prefetch_or_fall_back(&generated_exprs, news.iter().map(Vec::as_slice), ctx)?;
             for ((row_id, joined), mut new) in batch.iter().zip(news) {
                 compute_generated(&table, &mut new, &generated, ctx)?;
-                check_row(&table, &new, &checks, ctx)?;
-                check_references(&table, &new, ctx)?;
+                if !fired.has_before() {
+                    check_row(&table, &new, &checks, ctx)?;
+                    check_references(&table, &new, ctx)?;
+                }
                 let ret = match &returning {
                     Some((exprs, _)) => {
                         let mut r = new.clone();

@@ -404,6 +404,10 @@ impl Fired {
         }
     }
 
+    pub fn has_before(&self) -> bool {
+        !self.before.is_empty()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.before.is_empty() && self.after.is_empty()
     }
