@@ -10,7 +10,8 @@
 //!   errors at CREATE time, and triggers that change NEW, skip rows, write audit rows, fire
 //!   on COPY FROM (through psql) and honour WHEN and UPDATE OF.
 //! - `unsupported_plpgsql_is_refused_at_create`: constructs PostgreSQL accepts and custos
-//!   does not run are refused by CREATE FUNCTION / CREATE TRIGGER with 0A000 naming them.
+//!   does not run are refused by CREATE FUNCTION / CREATE TRIGGER with 0A000 naming them;
+//!   recursion deeper than the stack allows is 54001, and the connection goes on.
 //! - `notices_reach_the_client_over_the_extended_protocol`: RAISE inside a function called
 //!   through Parse / Bind / Execute.
 //! - `functions_and_triggers_survive_restart`: both are in the catalog the WAL keeps.
@@ -484,7 +485,23 @@ async fn unsupported_plpgsql_is_refused_at_create() -> HarnessResult<()> {
             || format!("custos: `{sql}` gave {got}, expected 0A000 naming {named}"),
         )?;
     }
-    Ok(())
+    // Recursion deeper than the stack allows is an error, not a crash.
+    let deep = outcome(
+        &custos,
+        &mut notices,
+        "CREATE FUNCTION fact(n int) RETURNS numeric LANGUAGE plpgsql AS $$
+         BEGIN IF n <= 1 THEN RETURN 1; END IF; RETURN n * fact(n - 1); END $$",
+    )
+    .await;
+    ensure(deep == "ok", || format!("CREATE FUNCTION fact: {deep}"))?;
+    let deep = outcome(&custos, &mut notices, "SELECT fact(100000)").await;
+    ensure(deep == "ERROR 54001: stack depth limit exceeded", || {
+        format!("deep recursion: {deep}")
+    })?;
+    let alive = outcome(&custos, &mut notices, "SELECT fact(3)").await;
+    ensure(alive == "ok [6]", || {
+        format!("after deep recursion: {alive}")
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -77,9 +77,26 @@ pub struct Start {
 }
 
 const MAX_DEPTH: usize = 100;
+/// Stack a chain of nested calls may use, measured from the outermost call (each call runs
+/// queries that bind and execute, which recurse): PostgreSQL's default `max_stack_depth`.
+/// Connection threads have 8 MiB.
+const STACK_BUDGET: usize = 2 << 20;
 
 thread_local! {
     static DEPTH: Cell<usize> = const { Cell::new(0) };
+    /// Address of the outermost call's frame on this thread.
+    static STACK_BASE: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether one more nested call stays within [`MAX_DEPTH`] and [`STACK_BUDGET`].
+fn depth_exceeded(depth: usize) -> bool {
+    let marker = 0u8;
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    if depth == 0 {
+        STACK_BASE.with(|b| b.set(here));
+    }
+    let used = STACK_BASE.with(|b| b.get()).abs_diff(here);
+    depth >= MAX_DEPTH || used > STACK_BUDGET
 }
 
 /// Runs `body`; `name` names the function in messages.
@@ -90,10 +107,11 @@ pub fn execute(
     start: Start,
 ) -> SqlResult<Returned> {
     let depth = DEPTH.with(|d| d.get());
-    if depth >= MAX_DEPTH {
+    if depth_exceeded(depth) {
         return Err(
-            SqlError::new(code::STATEMENT_TOO_COMPLEX, "stack depth limit exceeded")
-                .with_hint("PL/pgSQL functions nest more than 100 calls deep."),
+            SqlError::new(code::STATEMENT_TOO_COMPLEX, "stack depth limit exceeded").with_hint(
+                "PL/pgSQL calls nest too deeply (custos allows 2 MB of stack and 100 levels).",
+            ),
         );
     }
     DEPTH.with(|d| d.set(depth + 1));

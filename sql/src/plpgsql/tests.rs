@@ -313,3 +313,24 @@ fn row_triggers_change_skip_and_audit() {
     assert_eq!(run(&mut s, "SELECT name FROM acct WHERE id = 4"), ["dee"]);
     assert!(run(&mut s, "DROP FUNCTION log_change()")[0].starts_with("ERROR 2BP01"));
 }
+
+#[test]
+fn deep_recursion_is_an_error_not_a_crash() {
+    // A connection thread's stack (8 MiB), as the server gives it.
+    let worker = std::thread::Builder::new().stack_size(8 << 20).spawn(|| {
+        let (_d, _db, mut s) = open();
+        run(
+            &mut s,
+            "CREATE FUNCTION fact(n int) RETURNS numeric LANGUAGE plpgsql AS $$
+             BEGIN IF n <= 1 THEN RETURN 1; END IF; RETURN n * fact(n - 1); END $$",
+        );
+        let shallow = run(&mut s, "SELECT fact(5)");
+        let deep = run(&mut s, "SELECT fact(100000)");
+        let after = run(&mut s, "SELECT 1");
+        (shallow, deep, after)
+    });
+    let (shallow, deep, after) = worker.expect("thread").join().expect("no crash");
+    assert_eq!(shallow, ["120"]);
+    assert_eq!(deep, ["ERROR 54001 stack depth limit exceeded"]);
+    assert_eq!(after, ["1"]);
+}
