@@ -17,6 +17,7 @@
 //! * Triggers ([`triggers`]) run with the session itself, so their bodies may write (an
 //!   AFTER trigger inserting into an audit table).
 
+mod ast;
 pub mod conditions;
 mod host;
 pub mod interp;
