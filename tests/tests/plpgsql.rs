@@ -15,6 +15,7 @@
 //! - `notices_reach_the_client_over_the_extended_protocol`: RAISE inside a function called
 //!   through Parse / Bind / Execute.
 //! - `functions_and_triggers_survive_restart`: both are in the catalog the WAL keeps.
+//! - `psql_shows_triggers_as_postgres`: `\d table` lists triggers as psql does on PostgreSQL.
 
 use custos_tests::endpoint::NoticeReceiver;
 use custos_tests::error::ensure;
@@ -574,5 +575,40 @@ async fn functions_and_triggers_survive_restart() -> HarnessResult<()> {
     .await;
     ensure(rows == "ok [ABC|ABC|5]", || {
         format!("after restart: {rows}")
+    })
+}
+
+/// psql's `\d table` "Triggers:" footers (from `pg_trigger` and `pg_get_triggerdef`).
+const PSQL_TRIGGERS: &str = "\
+CREATE TABLE trg_t (id int, name text, balance int);\n\
+CREATE FUNCTION trg_f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n\
+CREATE TRIGGER b_trg BEFORE INSERT OR UPDATE OF name, balance ON trg_t FOR EACH ROW EXECUTE FUNCTION trg_f();\n\
+CREATE TRIGGER a_trg AFTER DELETE ON trg_t FOR EACH ROW WHEN (OLD.balance > 0) EXECUTE FUNCTION trg_f();\n\
+CREATE TRIGGER c_trg AFTER INSERT ON trg_t FOR EACH ROW EXECUTE FUNCTION trg_f();\n\
+ALTER TABLE trg_t DISABLE TRIGGER c_trg;\n\
+\\d trg_t\n\
+SELECT tgname, tgtype, tgenabled, tgattr FROM pg_trigger ORDER BY 1;\n\
+SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'b_trg';\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_shows_triggers_as_postgres() -> HarnessResult<()> {
+    let reference = ReferencePostgres::start().await?;
+    let server = CustosServer::start().await?;
+    let mut outputs = Vec::new();
+    for endpoint in [reference.endpoint(), server.endpoint()] {
+        let endpoint = endpoint.clone();
+        let output = tokio::task::block_in_place(|| {
+            endpoint.psql(&["-v", "ON_ERROR_STOP=1"], Some(PSQL_TRIGGERS))
+        })?;
+        outputs.push(format!("{}{}", output.stdout, output.stderr));
+    }
+    ensure(outputs[0] == outputs[1], || {
+        format!(
+            "psql differs.\n--- PostgreSQL 15:\n{}\n--- custos:\n{}",
+            outputs[0], outputs[1]
+        )
+    })?;
+    ensure(outputs[1].contains("Disabled user triggers:"), || {
+        outputs[1].clone()
     })
 }

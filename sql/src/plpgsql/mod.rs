@@ -18,6 +18,7 @@
 //!   AFTER trigger inserting into an audit table).
 
 mod ast;
+pub mod catalog_rows;
 pub mod conditions;
 mod host;
 pub mod interp;

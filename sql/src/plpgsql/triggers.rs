@@ -201,7 +201,11 @@ pub fn create_trigger(session: &mut Session, t: &ast::CreateTrigger) -> SqlResul
     };
     let when = match &t.condition {
         Some(c) => {
-            let text = c.to_string();
+            let inner = match c {
+                ast::Expr::Nested(e) => e.as_ref(),
+                e => e,
+            };
+            let text = fold_names(&inner.to_string())?;
             let parsed = SqlText::parse(&text)?;
             for p in &parsed.pieces {
                 if let super::parse::Piece::Qualified(rec, _, _) = p {
@@ -264,6 +268,30 @@ pub fn create_trigger(session: &mut Session, t: &ast::CreateTrigger) -> SqlResul
     Ok(Outcome::Command {
         tag: "CREATE TRIGGER".into(),
     })
+}
+
+/// A WHEN condition as PostgreSQL shows it: names folded to lower case (`OLD.balance` is
+/// `old.balance`), keywords and literals as written.
+fn fold_names(text: &str) -> SqlResult<String> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::Token;
+    let toks = super::ast::tokenize(text)?;
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (i, t) in toks.iter().enumerate() {
+        let Token::Word(w) = &t.token else {
+            continue;
+        };
+        let dotted = toks.get(i + 1).is_some_and(|n| n.token == Token::Period)
+            || (i > 0 && toks[i - 1].token == Token::Period);
+        if w.quote_style.is_none() && (w.keyword == Keyword::NoKeyword || dotted) {
+            out.push_str(&text[copied..t.start]);
+            out.push_str(&text[t.start..t.end].to_lowercase());
+            copied = t.end;
+        }
+    }
+    out.push_str(&text[copied..]);
+    Ok(out)
 }
 
 fn unsupported_trigger(what: &str) -> SqlError {
