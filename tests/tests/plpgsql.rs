@@ -194,6 +194,19 @@ const SCRIPT: &[(&str, &str)] = &[
         "ok",
     ),
     ("SELECT twice('abc')", "ok [positive:6/ann]"),
+    // A loop variable named like a table alias: the alias stays a name.
+    (
+        "CREATE FUNCTION alias_clash(n int) RETURNS bigint LANGUAGE plpgsql AS $$
+         DECLARE total bigint := 0;
+         BEGIN
+           FOR i IN 1..n LOOP
+             SELECT total + count(*) INTO total FROM acct i WHERE i.balance >= 0;
+           END LOOP;
+           RETURN total;
+         END $$",
+        "ok",
+    ),
+    ("SELECT alias_clash(2)", "ok [4]"),
     // Errors at CREATE time.
     ("CREATE FUNCTION bad1() RETURNS int LANGUAGE plpgsql AS $$ BEGIN nosuch := 1; RETURN 1; END $$", "ERROR 42601: \"nosuch\" is not a known variable"),
     (

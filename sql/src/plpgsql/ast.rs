@@ -2,6 +2,7 @@
 //! names that may be variables ([`SqlText`]), which become parameters when it runs.
 
 use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::error::{SqlError, SqlResult};
@@ -137,17 +138,108 @@ pub struct SqlText {
     pub pieces: Vec<Piece>,
 }
 
+/// Where a token is in a statement, for telling names that may be variables from names
+/// that only name relations and columns.
+#[derive(Default)]
+struct Context {
+    depth: i32,
+    /// Paren depth of an INSERT column list being read.
+    insert_columns: Option<i32>,
+    /// After `INSERT INTO name`, before its column list.
+    after_insert_target: bool,
+    /// Inside `UPDATE ... SET` (until WHERE / FROM / RETURNING at the same depth).
+    in_set: Option<i32>,
+    /// The previous token named a relation (its alias may follow).
+    after_relation: bool,
+}
+
+impl Context {
+    /// Moves past token `i`; whether it is a word that cannot be a variable.
+    fn step(&mut self, toks: &[Tok], i: usize) -> bool {
+        let keyword = |t: &Tok| match &t.token {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+            _ => None,
+        };
+        let prev = if i > 0 { keyword(&toks[i - 1]) } else { None };
+        let here = keyword(&toks[i]);
+        let mut fixed = false;
+        match &toks[i].token {
+            Token::LParen => {
+                self.depth += 1;
+                if self.after_insert_target {
+                    self.insert_columns = Some(self.depth);
+                }
+                self.after_insert_target = false;
+            }
+            Token::RParen => {
+                if self.insert_columns == Some(self.depth) {
+                    self.insert_columns = None;
+                }
+                self.depth -= 1;
+            }
+            Token::Word(_) => {
+                if prev.as_deref() == Some("INTO")
+                    && i >= 2
+                    && keyword(&toks[i - 2]).as_deref() == Some("INSERT")
+                {
+                    self.after_insert_target = true;
+                    fixed = true;
+                } else if self.after_insert_target {
+                    self.after_insert_target = false;
+                }
+                let relation = matches!(
+                    prev.as_deref(),
+                    Some("FROM" | "JOIN" | "INTO" | "UPDATE" | "TABLE" | "ONLY")
+                );
+                let is_keyword =
+                    matches!(&toks[i].token, Token::Word(w) if w.keyword != Keyword::NoKeyword);
+                if relation || prev.as_deref() == Some("AS") || (self.after_relation && !is_keyword)
+                {
+                    fixed = true;
+                }
+                self.after_relation = relation;
+                if self.insert_columns.is_some() {
+                    fixed = true;
+                }
+                match here.as_deref() {
+                    Some("SET") => self.in_set = Some(self.depth),
+                    Some("WHERE" | "FROM" | "RETURNING") if self.in_set == Some(self.depth) => {
+                        self.in_set = None
+                    }
+                    _ => {}
+                }
+                if self.in_set == Some(self.depth)
+                    && toks.get(i + 1).is_some_and(|n| n.token == Token::Eq)
+                {
+                    fixed = true;
+                }
+            }
+            Token::Period => {}
+            _ => {
+                self.after_insert_target = false;
+                self.after_relation = false;
+            }
+        }
+        fixed
+    }
+}
+
 impl SqlText {
     pub fn parse(text: &str) -> SqlResult<SqlText> {
         let toks = tokenize(text)?;
         let mut pieces = Vec::new();
         let mut copied = 0usize;
         let mut i = 0;
+        let mut context = Context::default();
         while i < toks.len() {
             let t = &toks[i];
             let prev_dot = i > 0 && toks[i - 1].token == Token::Period;
             let next = toks.get(i + 1).map(|t| &t.token);
+            let names_a_column = context.step(&toks, i);
             let piece = match &t.token {
+                // Relation names, aliases, INSERT column lists and UPDATE SET targets are
+                // never variables (PostgreSQL resolves variables in expressions only).
+                Token::Word(_) if names_a_column => None,
                 Token::Placeholder(p) if p.starts_with('$') => p[1..]
                     .parse::<usize>()
                     .ok()

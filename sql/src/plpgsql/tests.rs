@@ -23,6 +23,46 @@ fn sql_text_marks_names_fields_and_arguments() {
         .any(|p| matches!(p, Piece::Name(n, _) if n == "f")));
     assert_eq!(t.source(), "a + new.x * $2 - f(b) || t.c || 'a b'");
     assert!(SqlText::parse(" NEW ").unwrap().is_name("new"));
+    // Names of relations, aliases, INSERT columns and SET targets stay as written.
+    let names = |sql: &str| -> Vec<String> {
+        SqlText::parse(sql)
+            .unwrap()
+            .pieces
+            .into_iter()
+            .filter_map(|p| match p {
+                Piece::Name(n, _) => Some(n),
+                _ => None,
+            })
+            .filter(|n| {
+                !matches!(
+                    n.as_str(),
+                    "insert"
+                        | "into"
+                        | "values"
+                        | "update"
+                        | "set"
+                        | "where"
+                        | "select"
+                        | "on"
+                        | "as"
+                        | "from"
+                        | "join"
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        names("INSERT INTO audit (id, op) VALUES (id, op)"),
+        ["id", "op"]
+    );
+    assert_eq!(
+        names("UPDATE t SET v = v + 1, w = x WHERE id = k"),
+        ["v", "x", "id", "k"]
+    );
+    assert_eq!(
+        names("SELECT a AS total FROM items i JOIN other o ON o.k = a"),
+        ["a", "a"]
+    );
 }
 
 #[test]
