@@ -354,7 +354,8 @@ const SCRIPT: &[(&str, &str)] = &[
 ];
 
 /// Rows loaded with COPY FROM STDIN (through psql) after the script; the triggers fire.
-const COPY_IN: &str = "COPY ledger FROM STDIN;\n7\tgus\t3\t\\N\n8\thal\t-2\t\\N\n\\.\n";
+const COPY_IN: &str = "COPY ledger FROM STDIN;\n7\tgus\t3\t\\N\n8\thal\t-2\t\\N\n\\.\n\
+COPY stamped (id) FROM STDIN;\n5\n\\.\n";
 
 /// Statements after the COPY: what the triggers did to its rows.
 const AFTER_COPY: &[(&str, &str)] = &[
@@ -362,6 +363,8 @@ const AFTER_COPY: &[(&str, &str)] = &[
         "SELECT * FROM ledger WHERE id > 5 ORDER BY id",
         "ok [7|gus|3|NULL] [8|hal|-2|NULL]",
     ),
+    // The BEFORE trigger fills the NOT NULL column of the copied row.
+    ("SELECT * FROM stamped ORDER BY id", "ok [1|auto] [5|auto]"),
     (
         "SELECT op, id, new_balance FROM audit WHERE id > 5 ORDER BY id",
         "ok [INSERT|7|3] [INSERT|8|-2]",

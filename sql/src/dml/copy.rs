@@ -13,7 +13,7 @@ use storage::types::{Row, Value};
 
 use super::checks::{check_references, check_row, finish_rows, table_expressions, unique_error};
 use super::resolve_table;
-use super::triggered::before_row;
+use super::triggered::{before_row, unconstrained};
 use crate::bind::ident_name;
 use crate::engine::copy::CopyTarget;
 use crate::engine::run::columns_of;
@@ -105,22 +105,28 @@ impl CopyPlan {
     fn complete_batch(
         &self,
         supplied: Vec<Row>,
+        deferred: Option<&TableDef>,
         ctx: &ExecCtx,
     ) -> Result<Vec<Row>, (usize, SqlError, CopyRowStage)> {
         let placed: Vec<(Row, &[bool])> = supplied
             .into_iter()
             .map(|row| (self.place(row), self.provided.as_slice()))
             .collect();
+        // With BEFORE triggers, the checks are made on the rows they return (`before_row`).
         let rows = finish_rows(
-            &self.def,
+            deferred.unwrap_or(&self.def),
             placed,
             &self.defaults,
             &self.generated,
-            &self.checks,
+            if deferred.is_some() {
+                &[]
+            } else {
+                &self.checks
+            },
             ctx,
         )
         .map_err(|(position, error)| (position, error, CopyRowStage::Checks))?;
-        for (position, row) in rows.iter().enumerate() {
+        for (position, row) in rows.iter().enumerate().filter(|_| deferred.is_none()) {
             check_references(&self.def, row, ctx)
                 .map_err(|error| (position, error, CopyRowStage::References))?;
         }
@@ -194,9 +200,11 @@ pub fn copy_rows(
     let mut complete = Vec::with_capacity(rows.len());
     // The first row that failed its checks.
     let mut refused: Option<(usize, SqlError, CopyRowStage)> = None;
+    let mut fired = Fired::for_statement(&session.catalog(), &plan.def, Event::Insert, &[]);
+    let deferred = fired.has_before().then(|| unconstrained(&plan.def));
     if plan.needs_exec {
         session.with_exec(&[], |ctx| {
-            match plan.complete_batch(rows, ctx) {
+            match plan.complete_batch(rows, deferred.as_ref(), ctx) {
                 Ok(rows) => complete = rows,
                 Err(failure) => refused = Some(failure),
             }
@@ -205,7 +213,7 @@ pub fn copy_rows(
     } else {
         for (position, supplied) in rows.into_iter().enumerate() {
             let row = plan.place(supplied);
-            if plan.violates_not_null(&row) {
+            if deferred.is_none() && plan.violates_not_null(&row) {
                 let error = match session.with_exec(&[], |ctx| check_row(&plan.def, &row, &[], ctx))
                 {
                     Err(error) => error,
@@ -226,7 +234,6 @@ pub fn copy_rows(
     }
     // Row triggers: BEFORE per row (a row may be changed or skipped), AFTER once the batch
     // is written.
-    let mut fired = Fired::for_statement(&session.catalog(), &plan.def, Event::Insert, &[]);
     let mut written = Vec::new();
     if !fired.is_empty() {
         let mut kept = Vec::with_capacity(complete.len());
