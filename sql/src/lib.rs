@@ -25,6 +25,7 @@ pub mod parse;
 pub mod pg_catalog;
 pub mod pgtype;
 pub mod plan;
+pub mod plpgsql;
 pub mod rag;
 pub mod types;
 

@@ -202,6 +202,12 @@ fn apply(session: &mut Session, oid: Oid, op: &Op, sql: &str) -> SqlResult<()> {
             store(session, table);
             Ok(())
         }
+        Op::EnableTrigger { name } => {
+            crate::plpgsql::triggers::set_enabled(session, oid, name, true)
+        }
+        Op::DisableTrigger { name } => {
+            crate::plpgsql::triggers::set_enabled(session, oid, name, false)
+        }
         other => Err(SqlError::unsupported(format!("ALTER TABLE ... {other}"))),
     }
 }
@@ -257,6 +263,7 @@ pub fn is_volatile(e: &Expr) -> bool {
                     | SessionFn::SetConfig
                     | SessionFn::Currval
                     | SessionFn::Lastval
+                    | SessionFn::UserFunction
             );
         }
         Expr::Call { name, .. } => {

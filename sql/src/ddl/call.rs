@@ -67,6 +67,10 @@ pub fn inline_call_in(
         return Ok(None);
     };
     let sig = signature(&f)?;
+    if f.language == "plpgsql" {
+        let args = coerce_args(binder, &sig, args)?;
+        return crate::plpgsql::bind_call(binder, &f, args).map(Some);
+    }
     let Returns::Scalar(result_type) = sig.returns.clone() else {
         if let Returns::Void = sig.returns {
             return Err(SqlError::unsupported(format!(
@@ -111,6 +115,19 @@ pub fn table_function(
     let sig = signature(&f)?;
     let args = coerce_args(binder, &sig, args)?;
     let qualifier = alias.map_or_else(|| name.to_string(), |a| crate::bind::ident_name(&a.name));
+    if f.language == "plpgsql" {
+        // A PL/pgSQL function in FROM: one row holding its result.
+        let (call, t) = crate::plpgsql::bind_call(binder, &f, args)?;
+        let plan = Plan::Project {
+            input: Box::new(unit()),
+            exprs: vec![call],
+        };
+        return Ok(Some((
+            plan,
+            vec![OutputColumn::computed(qualifier.clone(), t)],
+            qualifier,
+        )));
+    }
     let caller = binder.privileges.call_function(&f);
     let bound = guarded(
         f.oid,

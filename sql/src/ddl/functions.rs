@@ -130,12 +130,12 @@ fn check_language(f: &ast::CreateFunction) -> SqlResult<()> {
         }
     };
     match language.as_str() {
-        "sql" => Ok(()),
-        "plpgsql" | "c" | "internal" => Err(SqlError::new(
+        "sql" | "plpgsql" => Ok(()),
+        "c" | "internal" => Err(SqlError::new(
             code::FEATURE_NOT_SUPPORTED,
             format!("language \"{language}\" is not supported"),
         )
-        .with_hint("custos runs user functions written in LANGUAGE sql.")),
+        .with_hint("custos runs user functions written in LANGUAGE sql and plpgsql.")),
         other => Err(SqlError::new(
             code::UNDEFINED_OBJECT,
             format!("language \"{other}\" does not exist"),
@@ -249,7 +249,10 @@ pub fn create_function(session: &mut Session, f: &ast::CreateFunction, sql: &str
         }
         args.push((n, argument_type(&a.data_type)?));
     }
+    let language = f.language.as_ref().map_or_else(|| "sql".into(), ident_name);
+    let returns_trigger = crate::plpgsql::triggers::returns_trigger(f, &language, args.len())?;
     let returns = match &f.return_type {
+        _ if returns_trigger => Returns::Void,
         None => {
             return Err(SqlError::new(
                 code::INVALID_FUNCTION_DEFINITION,
@@ -291,6 +294,11 @@ pub fn create_function(session: &mut Session, f: &ast::CreateFunction, sql: &str
             Err(e) => Returns::Table(table_columns(session, t).ok_or(e)?),
         },
     };
+    if language == "plpgsql" && matches!(returns, Returns::SetOf(_) | Returns::Table(_)) {
+        return Err(crate::plpgsql::parse::unsupported(
+            "RETURNS SETOF and RETURNS TABLE",
+        ));
+    }
     let (body, form) = body_text(f, sql)?;
     let mut def = FunctionDef {
         schema,
@@ -300,10 +308,13 @@ pub fn create_function(session: &mut Session, f: &ast::CreateFunction, sql: &str
             .iter()
             .map(|(n, t)| (n.clone(), stored_type(t)))
             .collect(),
-        language: "sql".into(),
+        language: language.clone(),
         body,
         ..Default::default()
     };
+    if returns_trigger {
+        def.attributes.insert("returns".into(), "trigger".into());
+    }
     match &returns {
         Returns::Void => {}
         Returns::Scalar(t) => def.returns = Some(stored_type(t)),
@@ -355,6 +366,15 @@ pub fn create_function(session: &mut Session, f: &ast::CreateFunction, sql: &str
         return Err(SqlError::unsupported("SET clauses of CREATE FUNCTION"));
     }
     extra_attributes(sql, &mut def);
+    if def.attributes.get("LEAKPROOF").is_some_and(|v| v == "true")
+        && !catalog.roles.is_empty()
+        && !crate::acl::is_superuser(&catalog, session.role_oid())
+    {
+        return Err(SqlError::new(
+            code::INSUFFICIENT_PRIVILEGE,
+            "only superuser can define a leakproof function",
+        ));
+    }
     // Same name and parameter types: replace (OR REPLACE) or refuse.
     let existing = catalog
         .functions
@@ -397,6 +417,9 @@ pub fn create_function(session: &mut Session, f: &ast::CreateFunction, sql: &str
         def.oid = catalog.allocate_oid();
     }
     catalog.functions.insert(def.oid, def.clone());
+    if language == "plpgsql" {
+        return crate::plpgsql::check(&def);
+    }
     validate_body(session, &def)
 }
 
@@ -518,8 +541,35 @@ pub fn drop_function(session: &mut Session, f: &ast::DropFunction) -> SqlResult<
                 .map(|(_, t)| t)
                 .collect::<Vec<_>>(),
         );
+        let users: Vec<String> = catalog
+            .triggers
+            .values()
+            .filter(|t| t.function == oid)
+            .map(|t| {
+                let table = catalog.tables.get(&t.table).map_or("", |x| x.name.as_str());
+                format!(
+                    "trigger {} on table {table} depends on function {shown}",
+                    t.name
+                )
+            })
+            .collect();
+        if !users.is_empty() && !cascade {
+            return Err(SqlError::new(
+                code::DEPENDENT_OBJECTS_STILL_EXIST,
+                format!("cannot drop function {shown} because other objects depend on it"),
+            )
+            .with_detail(users.join("\n"))
+            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+        }
+        for u in &users {
+            session.notice(format!(
+                "drop cascades to {}",
+                u.split(" depends").next().unwrap_or("")
+            ));
+        }
         let before = view_shapes(session);
         let c = session.transaction().catalog_mut();
+        c.triggers.retain(|_, t| t.function != oid);
         c.functions.remove(&oid);
         c.comments
             .retain(|x| !(x.object == oid && x.object_kind == "function"));

@@ -233,6 +233,8 @@ pub fn execute(session: &mut Session, ast: &Ast, sql: &str) -> SqlResult<Outcome
             functions::drop_function(session, f)?;
             done("DROP FUNCTION")
         }
+        Ast::CreateTrigger(t) => crate::plpgsql::triggers::create_trigger(session, t),
+        Ast::DropTrigger(t) => crate::plpgsql::triggers::drop_trigger(session, t),
         other => Err(SqlError::unsupported(statement_kind(other))),
     }
 }

@@ -13,6 +13,7 @@ use storage::types::{Row, Value};
 
 use super::checks::{check_references, check_row, finish_rows, table_expressions, unique_error};
 use super::resolve_table;
+use super::triggered::{before_row, unconstrained};
 use crate::bind::ident_name;
 use crate::engine::copy::CopyTarget;
 use crate::engine::run::columns_of;
@@ -21,6 +22,7 @@ use crate::error::{code, SqlError, SqlResult};
 use crate::exec::ExecCtx;
 use crate::pgtype::SqlType;
 use crate::plan::Expr;
+use crate::plpgsql::triggers::{Event, Fired};
 
 /// What every row of one COPY FROM goes through, bound at its first batch and kept for the
 /// others (the COPY's transaction sees one catalog throughout).
@@ -106,22 +108,28 @@ impl CopyPlan {
     fn complete_batch(
         &self,
         supplied: Vec<Row>,
+        deferred: Option<&TableDef>,
         ctx: &ExecCtx,
     ) -> Result<Vec<Row>, (usize, SqlError, CopyRowStage)> {
         let placed: Vec<(Row, &[bool])> = supplied
             .into_iter()
             .map(|row| (self.place(row), self.provided.as_slice()))
             .collect();
+        // With BEFORE triggers, the checks are made on the rows they return (`before_row`).
         let rows = finish_rows(
-            &self.def,
+            deferred.unwrap_or(&self.def),
             placed,
             &self.defaults,
             &self.generated,
-            &self.checks,
+            if deferred.is_some() {
+                &[]
+            } else {
+                &self.checks
+            },
             ctx,
         )
         .map_err(|(position, error)| (position, error, CopyRowStage::Checks))?;
-        for (position, row) in rows.iter().enumerate() {
+        for (position, row) in rows.iter().enumerate().filter(|_| deferred.is_none()) {
             check_references(&self.def, row, ctx)
                 .map_err(|error| (position, error, CopyRowStage::References))?;
         }
@@ -195,9 +203,11 @@ pub fn copy_rows(
     let mut complete = Vec::with_capacity(rows.len());
     // The first row that failed its checks.
     let mut refused: Option<(usize, SqlError, CopyRowStage)> = None;
+    let mut fired = Fired::for_statement(&session.catalog(), &plan.def, Event::Insert, &[]);
+    let deferred = fired.has_before().then(|| unconstrained(&plan.def));
     if plan.needs_exec {
         session.with_exec(&[], |ctx| {
-            match plan.complete_batch(rows, ctx) {
+            match plan.complete_batch(rows, deferred.as_ref(), ctx) {
                 Ok(rows) => complete = rows,
                 Err(failure) => refused = Some(failure),
             }
@@ -206,7 +216,7 @@ pub fn copy_rows(
     } else {
         for (position, supplied) in rows.into_iter().enumerate() {
             let row = plan.place(supplied);
-            if plan.violates_not_null(&row) {
+            if deferred.is_none() && plan.violates_not_null(&row) {
                 let error = match session.with_exec(&[], |ctx| check_row(&plan.def, &row, &[], ctx))
                 {
                     Err(error) => error,
@@ -225,6 +235,29 @@ pub fn copy_rows(
             stage,
         });
     }
+    // Row triggers: BEFORE per row (a row may be changed or skipped), AFTER once the batch
+    // is written.
+    let mut written = Vec::new();
+    if !fired.is_empty() {
+        let mut kept = Vec::with_capacity(complete.len());
+        for row in complete {
+            let (def, generated, checks) = (&plan.def, &plan.generated, &plan.checks);
+            if let Some(row) = before_row(
+                session,
+                &fired,
+                &[],
+                def,
+                None,
+                Some(row),
+                generated,
+                checks,
+            )? {
+                kept.push(row);
+            }
+        }
+        complete = kept;
+        written = complete.clone();
+    }
     let accepted = complete.len() as u64;
     if let Err(failure) = session.transaction().insert_batch(plan.def.oid, complete) {
         let error = session.with_exec(&[], |ctx| {
@@ -236,6 +269,10 @@ pub fn copy_rows(
             stage: CopyRowStage::Insert,
         });
     }
+    for row in written {
+        fired.written(None, Some(row));
+    }
+    fired.finish(session, &plan.def)?;
     Ok(accepted)
 }
 

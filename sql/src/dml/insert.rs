@@ -12,6 +12,7 @@ use super::checks::{
     check_references, check_row, compute_generated, finish_rows, rows_with_key, table_expressions,
     unique_error,
 };
+use super::triggered::{before_row, unconstrained};
 use super::{
     assign, bind_assignments, bind_returning, eval_row, is_default_keyword, outcome, resolve_table,
     table_scope,
@@ -23,6 +24,7 @@ use crate::error::{code, SqlError, SqlResult};
 use crate::exec::{eval, truthy, Env};
 use crate::pgtype::SqlType;
 use crate::plan::{Expr, OutputColumn, Plan};
+use crate::plpgsql::triggers::{Event, Fired};
 
 /// A bound INSERT.
 pub(super) struct BoundInsert {
@@ -347,6 +349,9 @@ pub(super) fn run_insert(
     } = bound;
     let _ = overriding_system;
     // Compute every new row first (the source may read the table itself).
+    let mut fired = Fired::for_statement(&session.catalog(), &table, Event::Insert, &[]);
+    // With BEFORE triggers, constraints are checked on the rows the triggers return.
+    let deferred = fired.has_before().then(|| unconstrained(&table));
     let rows = session.with_exec(params, |ctx| {
         let source_rows = crate::exec::run(&source, ctx, None)?;
         // Rows with what they supply; completed together so `embed()` runs per batch.
@@ -368,18 +373,18 @@ pub(super) fn run_insert(
         }
         let (placed_rows, provided): (Vec<Row>, Vec<Vec<bool>>) = placed.into_iter().unzip();
         let rows = finish_rows(
-            &table,
+            deferred.as_ref().unwrap_or(&table),
             placed_rows
                 .into_iter()
                 .zip(provided.iter().map(Vec::as_slice))
                 .collect(),
             &defaults,
             &generated,
-            &checks,
+            if deferred.is_some() { &[] } else { &checks },
             ctx,
         )
         .map_err(|(_, error)| error)?;
-        for row in &rows {
+        for row in rows.iter().filter(|_| deferred.is_none()) {
             check_references(&table, row, ctx)?;
         }
         Ok(rows)
@@ -470,10 +475,22 @@ pub(super) fn run_insert(
                 }
             }
         }
+        let row = if fired.is_empty() {
+            row
+        } else {
+            let new = Some(row);
+            match before_row(
+                session, &fired, params, &table, None, new, &generated, &checks,
+            )? {
+                Some(row) => row,
+                None => continue,
+            }
+        };
         let txn = session.transaction();
         match txn.insert(table.oid, row.clone()) {
             Ok(id) => {
                 touched.insert(id);
+                fired.written(None, Some(row.clone()));
             }
             Err(e) => {
                 return Err(session.with_exec(params, |ctx| Ok(unique_error(e, &table, &row, ctx)))?)
@@ -482,6 +499,7 @@ pub(super) fn run_insert(
         count += 1;
         inserted.push(row);
     }
+    fired.finish(session, &table)?;
     session.check_cancel()?;
     let out_rows = match &returning {
         Some((exprs, _)) => session.with_exec(params, |ctx| {

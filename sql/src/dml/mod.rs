@@ -12,6 +12,7 @@ mod checks;
 mod copy;
 mod insert;
 mod modify;
+mod triggered;
 
 use std::sync::Arc;
 

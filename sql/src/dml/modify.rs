@@ -5,6 +5,8 @@
 //! The target rows are found first (each once, by row id, however many FROM / USING rows
 //! join it), then written.
 
+use super::triggered::before_row;
+use crate::plpgsql::triggers::{Event, Fired};
 use sqlparser::ast;
 use storage::catalog::{Catalog, ConstraintKind, Oid, ReferentialAction, TableDef};
 use storage::types::{Row, Value};
@@ -180,6 +182,8 @@ pub(super) fn run_update(
         returning,
     } = bound;
     let width = table.columns.len();
+    let updated: Vec<usize> = sets.iter().map(|(p, _)| *p).collect();
+    let mut fired = Fired::for_statement(&session.catalog(), &table, Event::Update, &updated);
     let changes = session.with_exec(params, |ctx| {
         let rows = crate::exec::run(&plan, ctx, None)?;
         let mut seen = std::collections::HashSet::new();
@@ -225,8 +229,10 @@ pub(super) fn run_update(
                 prefetch_or_fall_back(&generated_exprs, news.iter().map(Vec::as_slice), ctx)?;
             for ((row_id, joined), mut new) in batch.iter().zip(news) {
                 compute_generated(&table, &mut new, &generated, ctx)?;
-                check_row(&table, &new, &checks, ctx)?;
-                check_references(&table, &new, ctx)?;
+                if !fired.has_before() {
+                    check_row(&table, &new, &checks, ctx)?;
+                    check_references(&table, &new, ctx)?;
+                }
                 let ret = match &returning {
                     Some((exprs, _)) => {
                         let mut r = new.clone();
@@ -236,7 +242,8 @@ pub(super) fn run_update(
                     }
                     None => None,
                 };
-                changes.push((*row_id as u64, joined[..width].to_vec(), new, ret));
+                let extra = joined[width + 1..].to_vec();
+                changes.push((*row_id as u64, joined[..width].to_vec(), new, ret, extra));
             }
             if let Some(error) = set_error {
                 return Err(error);
@@ -247,8 +254,35 @@ pub(super) fn run_update(
     // Rows that other tables reference must keep their key (NO ACTION / RESTRICT).
     let referencing = referencing_constraints(&session.catalog(), table.oid);
     let mut out = Vec::new();
-    let count = changes.len();
-    for (row_id, old, new, ret) in changes {
+    let mut count = 0usize;
+    for (row_id, old, new, ret, extra) in changes {
+        let (new, ret) = if fired.is_empty() {
+            (new, ret)
+        } else {
+            let proposed = Some(new.clone());
+            let row = before_row(
+                session,
+                &fired,
+                params,
+                &table,
+                Some(&old),
+                proposed,
+                &generated,
+                &checks,
+            )?;
+            match (row, &returning) {
+                (None, _) => continue,
+                (Some(row), Some((exprs, _))) if row != new => {
+                    let mut r = row.clone();
+                    r.push(Value::Int8(row_id as i64));
+                    r.extend(extra);
+                    let ret = session.with_exec(params, |ctx| eval_row(exprs, &r, ctx))?;
+                    (row, Some(ret))
+                }
+                (Some(row), _) => (row, ret),
+            }
+        };
+        count += 1;
         if !referencing.is_empty() {
             session.with_exec(params, |ctx| {
                 check_still_referenced(ctx, &table, &old, Some(&new), &referencing)
@@ -258,10 +292,12 @@ pub(super) fn run_update(
         if let Err(e) = txn.update(table.oid, row_id, new.clone()) {
             return Err(session.with_exec(params, |ctx| Ok(unique_error(e, &table, &new, ctx)))?);
         }
+        fired.written(Some(old), Some(new));
         if let Some(r) = ret {
             out.push(r);
         }
     }
+    fired.finish(session, &table)?;
     Ok(outcome(format!("UPDATE {count}"), returning, out))
 }
 
@@ -375,14 +411,21 @@ pub(super) fn run_delete(
         }
         Ok(victims)
     })?;
-    let count = victims.len();
+    let mut fired = Fired::for_statement(&session.catalog(), &table, Event::Delete, &[]);
+    let mut count = 0usize;
     let mut out = Vec::new();
     for (row_id, old, ret) in victims {
+        if !fired.is_empty() && fired.before(session, &table, Some(&old), None)?.0.is_none() {
+            continue;
+        }
+        count += 1;
         delete_row(session, &table, row_id, &old, params)?;
+        fired.written(Some(old), None);
         if let Some(r) = ret {
             out.push(r);
         }
     }
+    fired.finish(session, &table)?;
     Ok(outcome(format!("DELETE {count}"), returning, out))
 }
 

@@ -251,6 +251,7 @@ impl Session {
             settings,
             txn,
             cancel,
+            notices,
             ..
         } = self;
         let txn = match txn {
@@ -278,8 +279,11 @@ impl Session {
             memo: RefCell::new(HashMap::new()),
             memo_keys: RefCell::new(HashMap::new()),
             instrument: RefCell::new(None),
+            notices: RefCell::new(Vec::new()),
         };
-        f(&ctx)
+        let result = f(&ctx);
+        notices.extend(ctx.notices.take());
+        result
     }
 
     fn run_query(

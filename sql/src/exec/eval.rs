@@ -587,5 +587,6 @@ pub fn session_fn_name(f: SessionFn) -> &'static str {
         SessionFn::TxidCurrent => "txid_current",
         SessionFn::TypeOf => "pg_typeof",
         SessionFn::Sleep => "pg_sleep",
+        SessionFn::UserFunction => "plpgsql function",
     }
 }

@@ -79,6 +79,9 @@ pub struct ExecCtx<'a> {
     pub memo_keys: RefCell<MemoKeys>,
     /// EXPLAIN ANALYZE: what each plan node (by address) produced, when collecting.
     pub instrument: RefCell<Option<HashMap<usize, NodeStats>>>,
+    /// Notices raised while the statement runs (PL/pgSQL's RAISE), in order; the session
+    /// sends them before the statement's result.
+    pub notices: RefCell<Vec<crate::engine::Notice>>,
 }
 
 /// What one plan node did during EXPLAIN ANALYZE.

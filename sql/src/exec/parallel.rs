@@ -112,6 +112,7 @@ impl<'a> Shared<'a> {
             memo: Default::default(),
             memo_keys: Default::default(),
             instrument: Default::default(),
+            notices: Default::default(),
         };
         f(&ctx)
     }

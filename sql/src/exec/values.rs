@@ -443,6 +443,7 @@ pub fn session_function(f: SessionFn, args: &[Value], ctx: &ExecCtx) -> SqlResul
             )
         }
         SessionFn::TypeOf => Err(SqlError::internal("pg_typeof is resolved at bind time")),
+        SessionFn::UserFunction => crate::plpgsql::call_in_query(args, ctx),
         SessionFn::Sleep => {
             let seconds = match args.first() {
                 Some(Value::Float8(s)) if s.is_finite() => s.clamp(0.0, 3600.0),

@@ -160,14 +160,15 @@ fn class_facts(ctx: &SystemCtx, rel: &Relation, system_owner: u32) -> ClassFacts
         Relation::Table(t) => ClassFacts {
             am: am::HEAP,
             has_index: catalog.indexes_of(t.oid).next().is_some(),
-            has_triggers: catalog.tables.values().any(|other| {
-                other.constraints.iter().any(|c| match &c.kind {
-                    storage::catalog::ConstraintKind::ForeignKey {
-                        referenced_table, ..
-                    } => other.oid == t.oid || *referenced_table == t.oid,
-                    _ => false,
-                })
-            }),
+            has_triggers: catalog.triggers.values().any(|x| x.table == t.oid)
+                || catalog.tables.values().any(|other| {
+                    other.constraints.iter().any(|c| match &c.kind {
+                        storage::catalog::ConstraintKind::ForeignKey {
+                            referenced_table, ..
+                        } => other.oid == t.oid || *referenced_table == t.oid,
+                        _ => false,
+                    })
+                }),
             checks: t
                 .constraints
                 .iter()

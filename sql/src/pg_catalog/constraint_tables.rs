@@ -185,7 +185,7 @@ pub(super) fn tables() -> Vec<SystemTable> {
                 ("tgoldtable", NAME),
                 ("tgnewtable", NAME),
             ],
-            no_rows,
+            crate::plpgsql::catalog_rows::pg_trigger_rows,
         ),
         table(
             "pg_catalog",

@@ -94,7 +94,13 @@ pub fn register(reg: &mut Registry) {
     }
     reg.typed("pg_get_statisticsobjdef_columns", &[Oid], Text, null_result);
     for params in [&[Oid][..], &[Oid, Bool]] {
-        reg.typed("pg_get_triggerdef", params, Text, null_result);
+        reg.typed(
+            "pg_get_triggerdef",
+            params,
+            Text,
+            crate::plpgsql::catalog_rows::pg_get_triggerdef,
+        )
+        .volatility(stable);
         reg.typed("pg_get_ruledef", params, Text, pg_get_ruledef)
             .volatility(stable);
     }

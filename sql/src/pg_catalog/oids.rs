@@ -107,6 +107,7 @@ pub mod language {
     pub const INTERNAL: u32 = 12;
     pub const C: u32 = 13;
     pub const SQL: u32 = 14;
+    pub const PLPGSQL: u32 = 13_588;
 }
 
 /// Tablespaces.

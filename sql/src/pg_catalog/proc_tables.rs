@@ -212,6 +212,7 @@ pub(super) fn language_oid(name: &str) -> u32 {
     match name.to_ascii_lowercase().as_str() {
         "internal" => language::INTERNAL,
         "c" => language::C,
+        "plpgsql" => language::PLPGSQL,
         _ => language::SQL,
     }
 }
@@ -237,9 +238,13 @@ fn user_proc(catalog: &Catalog, f: &FunctionDef) -> ProcRow {
         strict: user_is_strict(f),
         returns_set: f.returns_set,
         volatility: user_volatility(f),
-        result: f.returns.as_ref().map_or(crate::pgtype::oid::VOID, |t| {
-            SqlType::from_data_type(t).oid()
-        }),
+        result: if crate::plpgsql::is_trigger_function(f) {
+            crate::pgtype::oid::TRIGGER
+        } else {
+            f.returns.as_ref().map_or(crate::pgtype::oid::VOID, |t| {
+                SqlType::from_data_type(t).oid()
+            })
+        },
         args: f
             .arguments
             .iter()
@@ -370,5 +375,6 @@ fn pg_language_rows(ctx: &SystemCtx) -> SqlResult<Vec<Row>> {
         ),
         row(language::C, "c", false, "fmgr_c_validator"),
         row(language::SQL, "sql", true, "fmgr_sql_validator"),
+        row(language::PLPGSQL, "plpgsql", true, "plpgsql_validator"),
     ])
 }

@@ -64,6 +64,8 @@ pub enum SessionFn {
     TypeOf,
     /// `pg_sleep(seconds)`: sleeps in short slices so that a cancel request ends it.
     Sleep,
+    /// A call of a PL/pgSQL function: the first argument is its OID (`crate::plpgsql`).
+    UserFunction,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -140,8 +140,11 @@ impl QueryRunner for ExecCtx<'_> {
             memo: RefCell::new(HashMap::new()),
             memo_keys: RefCell::new(HashMap::new()),
             instrument: RefCell::new(None),
+            notices: RefCell::new(Vec::new()),
         };
-        crate::exec::run(&plan, &nested, None).map_err(without_position)
+        let rows = crate::exec::run(&plan, &nested, None).map_err(without_position);
+        self.notices.borrow_mut().extend(nested.notices.take());
+        rows
     }
 }
 

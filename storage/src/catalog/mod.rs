@@ -43,6 +43,8 @@ pub struct Catalog {
     pub extensions: BTreeMap<String, String>,
     /// Database-wide settings (`ALTER DATABASE ... SET`, server defaults kept with the data).
     pub settings: BTreeMap<String, String>,
+    /// Row triggers (`CREATE TRIGGER ... FOR EACH ROW EXECUTE FUNCTION`).
+    pub triggers: BTreeMap<Oid, TriggerDef>,
 }
 
 impl Default for Catalog {
@@ -58,6 +60,7 @@ impl Default for Catalog {
             roles: BTreeMap::new(),
             grants: Vec::new(),
             policies: BTreeMap::new(),
+            triggers: BTreeMap::new(),
             security_labels: Vec::new(),
             comments: Vec::new(),
             extensions: BTreeMap::new(),
@@ -304,6 +307,23 @@ pub struct GrantDef {
     pub grantor: Oid,
     pub privilege: String,
     pub with_grant_option: bool,
+}
+
+/// A row trigger: `timing` is BEFORE or AFTER, `events` some of INSERT, UPDATE, DELETE;
+/// `update_columns` the attnums of `UPDATE OF` (empty: any update); `when` the WHEN
+/// condition as written.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TriggerDef {
+    pub oid: Oid,
+    pub name: String,
+    pub table: Oid,
+    pub function: Oid,
+    pub timing: String,
+    pub events: Vec<String>,
+    pub update_columns: Vec<AttNum>,
+    pub when: Option<String>,
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
