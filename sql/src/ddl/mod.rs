@@ -16,6 +16,7 @@ mod constraints;
 mod dependents;
 pub mod fallback;
 pub mod functions;
+mod policy;
 mod rows;
 mod sequence;
 mod sqltext;
@@ -233,6 +234,9 @@ pub fn execute(session: &mut Session, ast: &Ast, sql: &str) -> SqlResult<Outcome
             functions::drop_function(session, f)?;
             done("DROP FUNCTION")
         }
+        Ast::CreatePolicy(p) => policy::create(session, p),
+        Ast::AlterPolicy(p) => policy::alter(session, p),
+        Ast::DropPolicy(p) => policy::drop(session, p),
         other => Err(SqlError::unsupported(statement_kind(other))),
     }
 }

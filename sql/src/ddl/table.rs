@@ -574,6 +574,7 @@ pub fn drop_table(session: &mut Session, oid: Oid, cascade: bool) -> SqlResult<(
     c.sequences
         .retain(|_, s| s.owned_by.map(|o| o.0) != Some(oid));
     c.comments.retain(|x| x.object != oid);
+    c.policies.retain(|_, p| p.table != oid);
     c.tables.remove(&oid);
     super::dependents::settle_views(session, &before, cascade, &format!("table {}", table.name))
 }

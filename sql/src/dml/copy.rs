@@ -325,6 +325,13 @@ pub fn copy_statement(session: &mut Session, ast: &Ast) -> SqlResult<Outcome> {
             let (def, attnums) = session.with_binder(Vec::new(), |b| {
                 let def = resolve_table(b, table_name)?;
                 let attnums = copy_columns(&def, columns)?;
+                if b.row_security_applies(def.oid)? {
+                    return Err(SqlError::new(
+                        code::FEATURE_NOT_SUPPORTED,
+                        "COPY FROM not supported with row-level security",
+                    )
+                    .with_hint("Use INSERT statements instead."));
+                }
                 Ok((def, attnums))
             })?;
             let cols: Vec<crate::engine::Column> = attnums

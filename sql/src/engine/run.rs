@@ -88,14 +88,26 @@ impl Session {
         let params: Vec<Option<SqlType>> = param_types.to_vec();
         let mut cached = None;
         let mut privileges = None;
+        let mut bound_for = None;
         let (param_types, columns) = match statement.ast.as_ref() {
             Ast::Query(q) => {
                 let catalog = self.catalog();
-                let (plan, types, columns, required) = self.with_binder(params, |b| {
+                let (plan, types, columns, required, per_role) = self.with_binder(params, |b| {
                     let (plan, columns) = b.bind_query(q)?;
-                    Ok((plan, b.param_types(), columns, b.privileges.clone()))
+                    let per_role = b.rls.depends_on_role;
+                    Ok((
+                        plan,
+                        b.param_types(),
+                        columns,
+                        b.privileges.clone(),
+                        per_role,
+                    ))
                 })?;
                 privileges = Some(Arc::new(required));
+                // A plan with row-level security is the current role's (see `run_query`).
+                if per_role {
+                    bound_for = Some(self.row_security_key());
+                }
                 let plan = crate::optimize::optimize_all(plan, &self.database.storage.catalog());
                 cached = Some(Arc::new((plan, catalog)));
                 (types, Some(columns_of(&columns)))
@@ -146,6 +158,7 @@ impl Session {
             columns,
             plan: cached,
             privileges,
+            bound_for,
         })
     }
 
@@ -284,8 +297,13 @@ impl Session {
         params: &[Value],
     ) -> SqlResult<Outcome> {
         if let (Some(cached), Some(columns)) = (&prepared.plan, &prepared.columns) {
-            // The plan holds while the transaction sees the catalog it was planned against.
-            if std::ptr::eq(self.transaction().catalog_ref(), Arc::as_ptr(&cached.1)) {
+            // The plan holds while the transaction sees the catalog it was planned against
+            // (and, with row-level security, for the role it was bound for).
+            let same_role = prepared
+                .bound_for
+                .as_ref()
+                .is_none_or(|key| *key == self.row_security_key());
+            if same_role && std::ptr::eq(self.transaction().catalog_ref(), Arc::as_ptr(&cached.1)) {
                 if let Some(required) = &prepared.privileges {
                     crate::acl::check::check(&cached.1, self.current_user(), required)?;
                 }
@@ -308,6 +326,16 @@ impl Session {
             rows,
             tag,
         })
+    }
+
+    /// What a plan with row-level security depends on besides the catalog: the current
+    /// user (policies are chosen for it) and `row_security`.
+    pub(crate) fn row_security_key(&self) -> String {
+        format!(
+            "{}\u{0}{}",
+            self.current_user(),
+            self.settings.get("row_security").unwrap_or("on")
+        )
     }
 
     /// Binds and optimizes a query (for EXPLAIN).
