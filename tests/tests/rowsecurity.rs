@@ -8,8 +8,12 @@
 //!   SQLSTATE and message — must be the same. It covers policy DDL and its errors, the
 //!   permissive / restrictive algebra, the command matrix, default deny, owner / FORCE /
 //!   BYPASSRLS / superuser, `row_security = off`, RETURNING and ON CONFLICT, views checked
-//!   as their owner, policies on groups, leaky functions and error oracles (catalogue §9
-//!   items 1-3, 7-10), dependencies (DROP TABLE, DROP ROLE) and `pg_policy` / `pg_policies`.
+//!   as their owner, SECURITY DEFINER functions, policies on groups, leaky functions and
+//!   error oracles through scans, index lookups, joins of two RLS tables and UPDATE ... FROM
+//!   (catalogue §9 items 1-3, 6-10), recursion, COPY FROM, dependencies (DROP TABLE,
+//!   DROP ROLE) and `pg_policy` / `pg_policies`.
+//! - `psql_describes_policies_like_postgres`: psql's `\d` "Policies:" footer and `\dp`
+//!   Policies column print the same on both.
 //! - `prepared_statements_follow_the_executing_role`: a statement prepared as one role and
 //!   executed after SET ROLE sees the new role's rows (catalogue item 5), on both servers.
 
@@ -450,6 +454,51 @@ const SCRIPT: &[(&str, &str)] = &[
     ("SELECT * FROM oc ORDER BY id", "ok [1|regress_rls_bob|5] [2|regress_rls_carol|0] [3|regress_rls_bob|1]"),
     // COPY FROM is refused (COPY TO is a SELECT).
     ("COPY z1 FROM STDIN", "ERROR 0A000"),
+    // Non-target relations of UPDATE ... FROM and joins of two RLS tables: only their
+    // SELECT policies, and leaky functions on both sides see visible rows only.
+    (ALICE, "ok"),
+    ("CREATE TABLE t2 (did int, note text)", "ok"),
+    ("GRANT ALL ON t2 TO public", "ok"),
+    (
+        "INSERT INTO t2 VALUES (1, 'n1'), (2, 'secret n2'), (4, 'secret n4'), (5, 'n5'), (6, 'n6')",
+        "ok",
+    ),
+    ("ALTER TABLE t2 ENABLE ROW LEVEL SECURITY", "ok"),
+    ("CREATE POLICY t2_odd ON t2 FOR SELECT USING (did % 2 = 1)", "ok"),
+    ("CREATE POLICY t2_upd ON t2 FOR UPDATE USING (true)", "ok"),
+    (BOB, "ok"),
+    (
+        "SELECT d.did, t.note FROM document d JOIN t2 t ON t.did = d.did \
+         WHERE f_leak(d.dtitle) AND f_leak(t.note) ORDER BY d.did",
+        "ok [1|n1]",
+    ),
+    (
+        "UPDATE t2 SET note = note || '+' FROM document d \
+         WHERE d.did = t2.did AND f_leak(d.dtitle) AND f_leak(t2.note)",
+        "ok (1)",
+    ),
+    (
+        "UPDATE t2 SET note = 'all'",
+        "ok (5)",
+    ),
+    (SUPER, "ok"),
+    ("SELECT did, note FROM t2 ORDER BY did", "ok [1|all] [2|all] [4|all] [5|all] [6|all]"),
+    // A SECURITY DEFINER function reads as its owner (here BYPASSRLS); an invoker one as
+    // the caller.
+    ("GRANT CREATE ON SCHEMA public TO regress_rls_exempt_user", "ok"),
+    (EXEMPT, "ok"),
+    (
+        "CREATE FUNCTION doc_count_definer() RETURNS bigint LANGUAGE sql SECURITY DEFINER \
+         AS 'SELECT count(*) FROM document'",
+        "ok",
+    ),
+    (
+        "CREATE FUNCTION doc_count_invoker() RETURNS bigint LANGUAGE sql \
+         AS 'SELECT count(*) FROM document'",
+        "ok",
+    ),
+    (BOB, "ok"),
+    ("SELECT doc_count_definer(), doc_count_invoker()", "ok [11|6]"),
     // Recursion: a policy that reads its own table.
     (ALICE, "ok"),
     ("CREATE TABLE rec1 (x int, y int)", "ok"),
@@ -506,6 +555,52 @@ async fn rowsecurity_matches_postgres() -> HarnessResult<()> {
             differences.join("\n")
         )
     })
+}
+
+const PSQL_SETUP: &str = "\
+CREATE ROLE psql_bob NOLOGIN;\n\
+CREATE TABLE pt (a int, b text);\n\
+ALTER TABLE pt ENABLE ROW LEVEL SECURITY;\n\
+ALTER TABLE pt FORCE ROW LEVEL SECURITY;\n\
+CREATE POLICY p ON pt TO psql_bob USING (a > 0) WITH CHECK (a < 10);\n\
+CREATE POLICY q ON pt AS RESTRICTIVE FOR SELECT USING (b <> 'x');\n\
+CREATE POLICY r ON pt FOR INSERT WITH CHECK (b IS NOT NULL);\n";
+
+fn psql_output(endpoint: &custos_tests::Endpoint, commands: &str) -> HarnessResult<String> {
+    let output = endpoint.psql(&["-v", "ON_ERROR_STOP=1"], Some(commands))?;
+    if !output.success() {
+        return Err(custos_tests::HarnessError::new(format!(
+            "psql failed: {}{}",
+            output.stdout, output.stderr
+        )));
+    }
+    Ok(output.stdout)
+}
+
+/// psql's `\d` ("Policies:" footer) and `\dp` (its Policies column) print the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_describes_policies_like_postgres() -> HarnessResult<()> {
+    let reference = ReferencePostgres::start().await?;
+    let server = CustosServer::start().await?;
+    let mut outputs = Vec::new();
+    for endpoint in [reference.endpoint(), server.endpoint()] {
+        let endpoint = endpoint.clone();
+        let output = tokio::task::block_in_place(|| {
+            psql_output(&endpoint, PSQL_SETUP)?;
+            psql_output(&endpoint, "\\d pt\n\\dp pt\n")
+        })?;
+        outputs.push(output);
+    }
+    ensure(outputs[0] == outputs[1], || {
+        format!(
+            "psql \\d / \\dp differ.\n--- PostgreSQL 15:\n{}\n--- custos:\n{}",
+            outputs[0], outputs[1]
+        )
+    })?;
+    ensure(
+        outputs[1].contains("POLICY \"q\" AS RESTRICTIVE FOR SELECT"),
+        || format!("\\d shows the policies: {}", outputs[1]),
+    )
 }
 
 /// Prepared once, executed by two roles: each sees its own rows (the plan is not reused
