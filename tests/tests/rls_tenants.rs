@@ -7,7 +7,9 @@
 //!   login role with `ALTER ROLE ... SET`. Every `ORDER BY emb <-> q LIMIT k` returns
 //!   exactly min(k, the tenant's rows) rows, all the tenant's, the nearest ones (computed
 //!   here), even for the smallest tenant whose rows are the farthest from the query; the
-//!   plan uses the vector index; point lookups of other tenants' rows find nothing.
+//!   plan uses the vector index, and a plain scan uses the index on `tenant_id` with the
+//!   policy's equality as its key; point lookups of other tenants' rows find nothing, and
+//!   inserting a row for another tenant fails the policy's check.
 //! - `custos_claims_cannot_be_forged`: a tenant's session cannot change or reset its claim
 //!   (SET, SET LOCAL, set_config, RESET, ALTER ROLE ... SET, startup options), so it keeps
 //!   seeing only its own rows; a superuser can set claims.
@@ -184,6 +186,35 @@ async fn custos_tenant_vector_search_returns_min_k_visible_rows() -> HarnessResu
         ensure(
             insert == "ERROR 42501: new row violates row-level security policy for table \"docs\"",
             || format!("tenant {tenant} inserted for tenant {other_tenant}: {insert}"),
+        )?;
+    }
+    // With an index on tenant_id, the policy's equality is its key: a tenant's scan reads
+    // only its rows (and nearest-neighbour queries rank them exactly).
+    let admin = server.endpoint().connect().await?;
+    admin
+        .batch_execute("CREATE INDEX docs_tenant ON docs (tenant_id)")
+        .await?;
+    for &(tenant, count) in TENANTS {
+        let client = tenant_endpoint(&server, tenant).connect().await?;
+        let plan = outcome(&client, "EXPLAIN SELECT count(*) FROM docs").await;
+        ensure(
+            plan.contains("Index Scan using docs_tenant on docs"),
+            || format!("tenant {tenant}: the policy does not use the tenant index: {plan}"),
+        )?;
+        let count_all = outcome(&client, "SELECT count(*) FROM docs").await;
+        ensure(count_all == format!("ok [{count}]"), || {
+            format!("tenant {tenant} counts {count_all} through the index")
+        })?;
+        let sql = format!("SELECT id, tenant_id FROM docs ORDER BY emb <-> {query} LIMIT 10");
+        let found = client.query(sql.as_str(), &[]).await?;
+        ensure(
+            found.len() == count.min(10) && found.iter().all(|r| r.get::<_, i32>(1) == tenant),
+            || {
+                format!(
+                    "tenant {tenant}: {} rows through the tenant index",
+                    found.len()
+                )
+            },
         )?;
     }
     Ok(())

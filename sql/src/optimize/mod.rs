@@ -175,6 +175,26 @@ pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
             input: Box::new(optimize(*input, catalog)),
             exprs,
         },
+        // A scan the binder gave a filter (row-level security's quals): index lookups and
+        // block skipping from it too; its conjuncts keep their order.
+        Plan::SeqScan {
+            table,
+            width,
+            filter: Some(filter),
+            predicates,
+            row_id,
+        } if predicates.is_empty() => {
+            let mut parts = Vec::new();
+            conjuncts(filter, &mut parts);
+            let scan = Plan::SeqScan {
+                table,
+                width,
+                filter: None,
+                predicates,
+                row_id,
+            };
+            push_filter(scan, parts, catalog)
+        }
         Plan::NestedLoopJoin {
             left,
             right,
