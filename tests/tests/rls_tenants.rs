@@ -12,7 +12,8 @@
 //!   inserting a row for another tenant fails the policy's check.
 //! - `custos_claims_cannot_be_forged`: a tenant's session cannot change or reset its claim
 //!   (SET, SET LOCAL, set_config, RESET, ALTER ROLE ... SET, startup options), so it keeps
-//!   seeing only its own rows; a superuser can set claims.
+//!   seeing only its own rows; a superuser can set claims. After kill -9 and a restart the
+//!   policy and the claim still hold.
 
 use custos_tests::error::ensure;
 use custos_tests::{CustosServer, Endpoint, HarnessError, HarnessResult};
@@ -289,6 +290,24 @@ async fn custos_claims_cannot_be_forged() -> HarnessResult<()> {
     .await;
     ensure(got == "ok [3]", || {
         format!("the superuser's SET gave {got}")
+    })?;
+    // Policies, row security and role claims are in the catalog the WAL keeps.
+    drop(admin);
+    drop(client);
+    let mut server = server;
+    let stopped = tokio::task::block_in_place(|| server.kill9());
+    ensure(stopped.is_some(), || {
+        "the server was not running".to_string()
+    })?;
+    server.start_again().await?;
+    let client = tenant_endpoint(&server, 1).connect().await?;
+    let got = outcome(
+        &client,
+        "SELECT current_setting('custos.claim.tenant_id'), count(*), max(tenant_id) FROM docs",
+    )
+    .await;
+    ensure(got == "ok [1|4|1]", || {
+        format!("after a restart, tenant 1 sees {got}")
     })?;
     Ok(())
 }

@@ -499,6 +499,13 @@ const SCRIPT: &[(&str, &str)] = &[
     ),
     (BOB, "ok"),
     ("SELECT doc_count_definer(), doc_count_invoker()", "ok [11|6]"),
+    // Policy DDL is transactional.
+    (ALICE, "ok"),
+    ("BEGIN", "ok"),
+    ("CREATE POLICY tx_p ON document AS RESTRICTIVE USING (false)", "ok"),
+    ("SELECT count(*) FROM pg_policy WHERE polname = 'tx_p'", "ok [1]"),
+    ("ROLLBACK", "ok"),
+    ("SELECT count(*) FROM pg_policy WHERE polname = 'tx_p'", "ok [0]"),
     // Recursion: a policy that reads its own table.
     (ALICE, "ok"),
     ("CREATE TABLE rec1 (x int, y int)", "ok"),
