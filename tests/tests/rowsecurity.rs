@@ -499,6 +499,13 @@ const SCRIPT: &[(&str, &str)] = &[
     ),
     (BOB, "ok"),
     ("SELECT doc_count_definer(), doc_count_invoker()", "ok [11|6]"),
+    // A column a policy reads cannot be dropped without CASCADE, which drops the policy.
+    (ALICE, "ok"),
+    ("CREATE POLICY t2_note ON t2 FOR DELETE USING (note <> '')", "ok"),
+    ("ALTER TABLE t2 DROP COLUMN note", "ERROR 2BP01"),
+    ("ALTER TABLE t2 DROP COLUMN did", "ERROR 2BP01"),
+    ("ALTER TABLE t2 DROP COLUMN note CASCADE", "ok"),
+    ("SELECT polname FROM pg_policy WHERE polrelid = 't2'::regclass ORDER BY 1", "ok [t2_odd] [t2_upd]"),
     // Policy DDL is transactional.
     (ALICE, "ok"),
     ("BEGIN", "ok"),

@@ -300,3 +300,29 @@ pub fn drop(session: &mut Session, p: &ast::DropPolicy) -> SqlResult<Outcome> {
     }
     done("DROP POLICY")
 }
+
+/// The policies of `probe`'s table whose expressions no longer bind over `probe` (the table
+/// with a column marked dropped): what depends on that column. (OID, name.)
+pub fn depending_on(session: &Session, probe: &TableDef) -> Vec<(Oid, String)> {
+    let policies: Vec<PolicyDef> = session
+        .catalog()
+        .policies
+        .values()
+        .filter(|p| p.table == probe.oid)
+        .cloned()
+        .collect();
+    let mut out = Vec::new();
+    for p in policies {
+        let binds = session.with_binder(Vec::new(), |b| {
+            for text in p.using.iter().chain(p.with_check.iter()) {
+                b.bind_policy_expr(probe, text)?;
+            }
+            b.privileges = Default::default();
+            Ok(())
+        });
+        if binds.is_err() {
+            out.push((p.oid, p.name.clone()));
+        }
+    }
+    out
+}
