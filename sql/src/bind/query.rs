@@ -50,9 +50,9 @@ impl Binder<'_> {
             None => Vec::new(),
         };
         let row_limit = self.limit_offset(q)?;
-        if !q.locks.is_empty() {
-            // FOR UPDATE / FOR SHARE: one writer commits at a time, so row locks add nothing.
-        }
+        // FOR UPDATE / FOR SHARE: one writer commits at a time, so row locks add nothing;
+        // row-level security adds the UPDATE policies of the locked tables (see `rls`).
+        let locking = self.rls.enter_query(&q.locks);
         let (plan, columns) = match q.body.as_ref() {
             SetExpr::Select(select) => self.bind_select(select, &order_by, row_limit)?,
             other => {
@@ -66,6 +66,7 @@ impl Binder<'_> {
                 (apply_row_limit(plan, row_limit, &keys, width)?, columns)
             }
         };
+        self.rls.locking = locking;
         let plan = if cte_plans.is_empty() {
             plan
         } else {

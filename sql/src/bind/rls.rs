@@ -60,6 +60,30 @@ pub struct RlsState {
     /// Tables whose policies are being bound (a policy reaching its own table again is
     /// PostgreSQL's "infinite recursion detected in policy").
     expanding: Vec<Oid>,
+    /// While binding a query level with FOR UPDATE / FOR SHARE: the names (or aliases)
+    /// after OF, empty for all the level's tables. Their scans also get the USING of the
+    /// UPDATE policies, as in PostgreSQL.
+    pub locking: Option<Vec<String>>,
+}
+
+impl RlsState {
+    /// Starts binding a query level with `locks`; returns the state to restore after it
+    /// (an inner query level locks only what its own clause says).
+    pub fn enter_query(&mut self, locks: &[sqlparser::ast::LockClause]) -> Option<Vec<String>> {
+        let outer = self.locking.take();
+        if !locks.is_empty() {
+            let mut of = Vec::new();
+            let mut all = false;
+            for lock in locks {
+                match &lock.of {
+                    Some(name) => of.extend(super::object_name_parts(name).pop()),
+                    None => all = true,
+                }
+            }
+            self.locking = Some(if all { Vec::new() } else { of });
+        }
+        outer
+    }
 }
 
 /// A check of a new row (PostgreSQL's `WithCheckOption`): its expression over a row of the
@@ -200,12 +224,85 @@ impl Binder<'_> {
         &mut self,
         oid: Oid,
         plan: Plan,
-        _columns: &[ScopeColumn],
+        columns: &[ScopeColumn],
     ) -> SqlResult<Plan> {
-        match self.security_quals(oid, &[Command::Select])? {
+        let locked = match &self.rls.locking {
+            None => false,
+            Some(of) if of.is_empty() => true,
+            Some(of) => columns
+                .first()
+                .and_then(|c| c.qualifier.as_ref())
+                .is_some_and(|q| of.contains(q)),
+        };
+        let commands: &[Command] = if locked {
+            &[Command::Select, Command::Update]
+        } else {
+            &[Command::Select]
+        };
+        match self.security_quals(oid, commands)? {
             Some(quals) => Ok(with_scan_filter(plan, oid, quals)),
             None => Ok(plan),
         }
+    }
+
+    /// `row_security_active(table)`: whether policies apply to the table for the current
+    /// user here (PostgreSQL's `check_enable_rls` without raising). Decided when the statement is bound, like the policies themselves (a
+    /// plan that depends on the role is not reused by another role); the argument must be a
+    /// constant.
+    pub(super) fn row_security_active(&mut self, arg: super::expr::Typed) -> SqlResult<Expr> {
+        let accepted = matches!(
+            arg.1,
+            SqlType::RegClass
+                | SqlType::Text
+                | SqlType::Unknown
+                | SqlType::Oid
+                | SqlType::Int2
+                | SqlType::Int4
+                | SqlType::Int8
+        );
+        if !accepted {
+            return Err(SqlError::new(
+                code::UNDEFINED_FUNCTION,
+                format!(
+                    "function row_security_active({}) does not exist",
+                    arg.1.display_name()
+                ),
+            )
+            .with_hint(
+                "No function matches the given name and argument types. You might need to add explicit type casts.",
+            ));
+        }
+        // A constant, possibly under casts (`NULL::regclass`, `'t'::text`).
+        let mut e = arg.0;
+        while let Expr::Cast { expr, .. } = e {
+            e = *expr;
+        }
+        let value = match e {
+            Expr::Const(Value::Text(text)) => {
+                crate::exec::input_value(&self.catalog, self.format, &text, &SqlType::RegClass)?
+            }
+            Expr::Const(v) => v,
+            _ => {
+                return Err(SqlError::unsupported(
+                    "row_security_active() with an argument that is not a constant",
+                ))
+            }
+        };
+        let oid = match value {
+            Value::Null => return Ok(Expr::Const(Value::Null)),
+            Value::Int8(n) => Oid::try_from(n).unwrap_or(0),
+            Value::Int4(n) => Oid::try_from(n).unwrap_or(0),
+            Value::Int2(n) => Oid::try_from(n).unwrap_or(0),
+            _ => 0,
+        };
+        let active = match self.row_security_applies(oid) {
+            Ok(active) => active,
+            // `row_security = off` where policies apply: they are active (the statement
+            // reading the table would fail).
+            Err(e) if e.code == code::INSUFFICIENT_PRIVILEGE => true,
+            Err(e) => return Err(e),
+        };
+        Ok(Expr::Const(Value::Bool(active)))
     }
 
     /// The role policies are checked for: a view's owner inside its definition (or a

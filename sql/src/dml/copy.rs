@@ -115,6 +115,7 @@ impl CopyPlan {
             &self.defaults,
             &self.generated,
             &self.checks,
+            &[],
             ctx,
         )
         .map_err(|(position, error)| (position, error, CopyRowStage::Checks))?;

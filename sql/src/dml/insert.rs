@@ -415,11 +415,11 @@ pub(super) fn run_insert(
             &defaults,
             &generated,
             &checks,
+            &rls_inserted,
             ctx,
         )
         .map_err(|(_, error)| error)?;
         for row in &rows {
-            rls::check_row(&rls_inserted, row, ctx)?;
             check_references(&table, row, ctx)?;
         }
         Ok(rows)
