@@ -82,8 +82,7 @@ pub fn parse_expr(text: &str) -> SqlResult<ast::Expr> {
 /// security checks `rls` first).
 pub(super) fn finish_row(
     table: &TableDef,
-    row: Row,
-    provided: &[bool],
+    (row, provided): (Row, &[bool]),
     defaults: &[Option<Expr>],
     generated: &[Option<Expr>],
     checks: &[(String, Expr)],
@@ -118,8 +117,16 @@ pub(super) fn finish_rows(
     let mut out = Vec::with_capacity(rows.len());
     if !prefetch::calls_embed(&generated_exprs) {
         for (position, (row, provided)) in rows.into_iter().enumerate() {
-            let row = finish_row(table, row, provided, defaults, generated, checks, rls, ctx)
-                .map_err(|error| (position, error))?;
+            let row = finish_row(
+                table,
+                (row, provided),
+                defaults,
+                generated,
+                checks,
+                rls,
+                ctx,
+            )
+            .map_err(|error| (position, error))?;
             out.push(row);
         }
         return Ok(out);
