@@ -147,6 +147,40 @@ const SCRIPT: &[(&str, &str)] = &[
          (SELECT min(id) FROM acct)",
         "ok [2|1] (1)",
     ),
+    // ... into subqueries in FROM and views that it locks, not into CTEs or sublinks.
+    (
+        "SELECT id FROM (SELECT id FROM acct) s ORDER BY id FOR UPDATE",
+        "ok [2] (1)",
+    ),
+    (
+        "SELECT id FROM (SELECT id FROM acct) s ORDER BY id FOR UPDATE OF s",
+        "ok [2] (1)",
+    ),
+    (
+        "SELECT s.id FROM (SELECT id FROM acct) s, acct t WHERE s.id >= t.id \
+         ORDER BY 1 FOR UPDATE OF t",
+        "ok [2] (1)",
+    ),
+    (
+        "SELECT id FROM (WITH c AS (SELECT id FROM acct) SELECT id FROM c) s \
+         ORDER BY id FOR UPDATE",
+        "ok [1] [2] (2)",
+    ),
+    (SUPER, "ok"),
+    ("CREATE VIEW acct_v AS SELECT id, tenant, n FROM acct", "ok"),
+    ("ALTER VIEW acct_v OWNER TO cat_b", "ok"),
+    ("GRANT SELECT, UPDATE ON acct_v TO cat_a", "ok"),
+    (A, "ok"),
+    ("SELECT id FROM acct_v ORDER BY id", "ok [1] [2] (2)"),
+    ("SELECT id FROM acct_v ORDER BY id FOR UPDATE", "ok [2] (1)"),
+    (
+        "SELECT id FROM acct_v ORDER BY id FOR SHARE OF acct_v",
+        "ok [2] (1)",
+    ),
+    (
+        "SELECT v.id FROM acct_v v ORDER BY v.id FOR UPDATE OF v",
+        "ok [2] (1)",
+    ),
     // row_security_active()
     (
         "SELECT row_security_active('acct'), row_security_active('acct'::regclass), \

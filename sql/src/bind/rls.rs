@@ -64,14 +64,25 @@ pub struct RlsState {
     /// after OF, empty for all the level's tables. Their scans also get the USING of the
     /// UPDATE policies, as in PostgreSQL.
     pub locking: Option<Vec<String>>,
+    /// Set just before binding a subquery in FROM or a view (Some of its alias or name):
+    /// the query level's FOR UPDATE applies inside it when it locks that item.
+    pub from_item: Option<Option<String>>,
 }
 
 impl RlsState {
     /// Starts binding a query level with `locks`; returns the state to restore after it
-    /// (an inner query level locks only what its own clause says).
+    /// (an inner query level locks what its own clause says, and all of its tables when
+    /// it is a subquery in FROM or a view that the outer level locks).
     pub fn enter_query(&mut self, locks: &[sqlparser::ast::LockClause]) -> Option<Vec<String>> {
         let outer = self.locking.take();
-        if !locks.is_empty() {
+        let from_item = self.from_item.take();
+        if let (Some(of), Some(item)) = (&outer, from_item) {
+            if of.is_empty() || item.is_some_and(|name| of.contains(&name)) {
+                self.locking = Some(Vec::new());
+            }
+        }
+        let all_locked = matches!(&self.locking, Some(of) if of.is_empty());
+        if !locks.is_empty() && !all_locked {
             let mut of = Vec::new();
             let mut all = false;
             for lock in locks {
