@@ -19,9 +19,10 @@
 //!   value of hidden rows, and the planner statistics views expose none (item 12; here
 //!   custos is stricter than PostgreSQL, whose EXPLAIN ANALYZE prints "Rows Removed by
 //!   Filter").
-//! - `custos_refuses_partitions_and_inheritance`: partitions and inheritance children do
+//! - `custos_refuses_partitions_inheritance_and_merge`: partitions and inheritance children do
 //!   not exist in custos, so they cannot bypass a parent's policies (item 11): creating
-//!   them fails with 0A000.
+//!   them fails with 0A000. MERGE (item 8) is refused the same way, so it can neither
+//!   update nor reveal a hidden row.
 
 use custos_tests::error::ensure;
 use custos_tests::{CustosServer, Endpoint, HarnessResult, ReferencePostgres};
@@ -491,7 +492,7 @@ async fn custos_explain_and_statistics_hide_other_rows() -> HarnessResult<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn custos_refuses_partitions_and_inheritance() -> HarnessResult<()> {
+async fn custos_refuses_partitions_inheritance_and_merge() -> HarnessResult<()> {
     let server = CustosServer::start().await?;
     let client = server.endpoint().connect().await?;
     client
@@ -523,5 +524,27 @@ async fn custos_refuses_partitions_and_inheritance() -> HarnessResult<()> {
     .await;
     ensure(got == "ok [0] (1)", || {
         format!("tables were created: {got}")
+    })?;
+    client
+        .batch_execute(
+            "CREATE ROLE m_a; CREATE TABLE m (id int PRIMARY KEY, t text);
+             ALTER TABLE m ENABLE ROW LEVEL SECURITY;
+             CREATE POLICY p ON m USING (t = 'a'); GRANT ALL ON m TO m_a;
+             INSERT INTO m VALUES (1, 'a'), (2, 'b'); SET ROLE m_a",
+        )
+        .await?;
+    let got = outcome(
+        &client,
+        "MERGE INTO m USING (VALUES (2, 'a')) v(id, t) ON m.id = v.id \
+         WHEN MATCHED THEN UPDATE SET t = v.t WHEN NOT MATCHED THEN INSERT VALUES (v.id, v.t)",
+    )
+    .await;
+    ensure(got.starts_with("ERROR 0A000"), || {
+        format!("MERGE gave {got}")
+    })?;
+    client.batch_execute("RESET ROLE").await?;
+    let got = outcome(&client, "SELECT id, t FROM m ORDER BY id").await;
+    ensure(got == "ok [1|a] [2|b] (2)", || {
+        format!("after MERGE: {got}")
     })
 }
