@@ -51,6 +51,9 @@ pub struct Required {
     pub suspended: bool,
     /// User functions called: (function, role to check EXECUTE for, if not the caller).
     pub functions: Vec<(Oid, Option<Oid>)>,
+    /// While binding the body of a SECURITY DEFINER function: its owner, which is
+    /// `current_user` there.
+    pub definer: Option<Oid>,
 }
 
 impl Required {
@@ -76,6 +79,7 @@ impl Required {
             .is_some_and(|s| s.eq_ignore_ascii_case("DEFINER"));
         if definer {
             self.view_owner = Some(f.owner);
+            self.definer = Some(f.owner);
         }
         caller
     }

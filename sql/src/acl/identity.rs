@@ -147,9 +147,9 @@ pub fn set_session_authorization(
     let target =
         role_by_name(&catalog, &target_name).ok_or_else(|| unknown_role_setting(&target_name))?;
     if target_name != authenticated && !authenticated_superuser {
-        return Err(insufficient_privilege(
-            "permission denied to set session authorization",
-        ));
+        return Err(insufficient_privilege(format!(
+            "permission denied to set session authorization \"{target_name}\""
+        )));
     }
     let superuser = role_flag(target, "SUPERUSER");
     let settings = &mut session.settings;

@@ -763,6 +763,16 @@ fn dependents_of(catalog: &Catalog, role: Oid) -> Vec<String> {
             qualified(f.schema, &f.name)
         ));
     }
+    for p in catalog
+        .policies
+        .values()
+        .filter(|p| p.roles.contains(&role))
+    {
+        if let Some(t) = catalog.tables.get(&p.table) {
+            let table = qualified(t.schema, &t.name);
+            lines.push(format!("target of policy {} on table {table}", p.name));
+        }
+    }
     let mut seen = Vec::new();
     for g in catalog
         .grants

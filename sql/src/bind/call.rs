@@ -30,9 +30,10 @@ impl Binder<'_> {
             ))
         };
         Ok(match name {
-            "current_user" | "user" | "current_role" => {
-                session(SessionFn::CurrentUser, SqlType::Name)
-            }
+            "current_user" | "user" | "current_role" => match self.definer_name() {
+                Some(owner) => Some((Expr::Const(Value::Text(owner)), SqlType::Name)),
+                None => session(SessionFn::CurrentUser, SqlType::Name),
+            },
             "session_user" => session(SessionFn::SessionUser, SqlType::Name),
             "current_catalog" => session(SessionFn::CurrentDatabase, SqlType::Name),
             "current_schema" => session(SessionFn::CurrentSchema, SqlType::Name),
@@ -362,7 +363,18 @@ impl Binder<'_> {
         self.call(&name, bound)
     }
 
+    /// Inside the body of a SECURITY DEFINER function, its owner: `current_user` there.
+    fn definer_name(&self) -> Option<String> {
+        let owner = self.privileges.definer?;
+        self.catalog.roles.get(&owner).map(|r| r.name.clone())
+    }
+
     fn session_function(&mut self, name: &str, args: &mut Vec<Typed>) -> SqlResult<Option<Typed>> {
+        if matches!((name, args.len()), ("current_user", 0) | ("user", 0)) {
+            if let Some(owner) = self.definer_name() {
+                return Ok(Some((Expr::Const(Value::Text(owner)), SqlType::Name)));
+            }
+        }
         let (func, ret, arg_types): (SessionFn, SqlType, Vec<SqlType>) = match (name, args.len()) {
             ("current_setting", 1) => (
                 SessionFn::CurrentSetting,
@@ -406,6 +418,10 @@ impl Binder<'_> {
             ("pg_sleep", 1) => (SessionFn::Sleep, SqlType::Void, vec![SqlType::Float8]),
             ("txid_current", 0) | ("pg_current_xact_id", 0) => {
                 (SessionFn::TxidCurrent, SqlType::Int8, vec![])
+            }
+            ("row_security_active", 1) => {
+                let arg = std::mem::take(args).remove(0);
+                return Ok(Some((self.row_security_active(arg)?, SqlType::Bool)));
             }
             ("pg_typeof", 1) => {
                 let t = args[0].1.clone();

@@ -308,6 +308,8 @@ impl Binder<'_> {
                 alias,
                 ..
             } => {
+                // FOR UPDATE of this level reaches into the subquery (row-level security).
+                self.rls.from_item = Some(alias.as_ref().map(|a| ident_name(&a.name)));
                 let (plan, mut columns) = if *lateral {
                     self.outer.push(lateral_scope.clone());
                     let r = self.bind_query(subquery);
@@ -630,6 +632,7 @@ impl Binder<'_> {
                 let outer = std::mem::take(&mut self.outer);
                 let ctes = std::mem::take(&mut self.ctes);
                 let caller = self.privileges.view_owner.replace(view.owner);
+                self.rls.from_item = Some(Some(qualifier.clone()));
                 let result = self.bind_query(&q);
                 self.privileges.view_owner = caller;
                 self.outer = outer;

@@ -15,7 +15,7 @@ mod governance;
 mod grouping;
 mod mask;
 pub mod query;
-mod rls;
+pub mod rls;
 mod scalar;
 mod select;
 pub mod types;
@@ -159,6 +159,8 @@ pub struct Binder<'a> {
     /// The relations and columns the statement reads and writes, for the privilege stage
     /// ([`crate::acl::check`]).
     pub privileges: crate::acl::check::Required,
+    /// Row-level security bookkeeping ([`rls`]).
+    pub rls: rls::RlsState,
 }
 
 impl<'a> Binder<'a> {
@@ -186,6 +188,7 @@ impl<'a> Binder<'a> {
             sql_text: String::new(),
             windows: Vec::new(),
             privileges: Default::default(),
+            rls: Default::default(),
         }
     }
 

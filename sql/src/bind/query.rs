@@ -21,7 +21,11 @@ impl Binder<'_> {
     /// Binds a query (any body, WITH, ORDER BY, LIMIT).
     pub fn bind_query(&mut self, q: &ast::Query) -> SqlResult<(Plan, Vec<OutputColumn>)> {
         let mark = self.ctes.len();
+        // FOR UPDATE / FOR SHARE: one writer commits at a time, so row locks add nothing;
+        // row-level security adds the UPDATE policies of the locked tables (see `rls`).
+        let locking = self.rls.enter_query(&q.locks);
         let result = self.bind_query_inner(q);
+        self.rls.locking = locking;
         self.ctes.truncate(mark);
         result
     }
@@ -50,9 +54,6 @@ impl Binder<'_> {
             None => Vec::new(),
         };
         let row_limit = self.limit_offset(q)?;
-        if !q.locks.is_empty() {
-            // FOR UPDATE / FOR SHARE: one writer commits at a time, so row locks add nothing.
-        }
         let (plan, columns) = match q.body.as_ref() {
             SetExpr::Select(select) => self.bind_select(select, &order_by, row_limit)?,
             other => {

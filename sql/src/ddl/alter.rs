@@ -426,6 +426,10 @@ fn drop_column(
             }
         }
     }
+    // Row-level security policies that read the column.
+    let mut probe = table.clone();
+    probe.columns[usize::from(attnum) - 1].dropped = true;
+    let policies = super::policy::depending_on(session, &probe);
     if !cascade {
         let detail = if let Some(g) = dependents.first() {
             Some(format!(
@@ -436,6 +440,11 @@ fn drop_column(
             foreign
                 .first()
                 .map(|(_, t, k)| format!("constraint {k} on table {t} depends on {what}"))
+                .or_else(|| {
+                    policies.first().map(|(_, p)| {
+                        format!("policy {p} on table {} depends on {what}", table.name)
+                    })
+                })
         };
         if let Some(detail) = detail {
             return Err(SqlError::new(
@@ -457,6 +466,13 @@ fn drop_column(
     }
     for (_, t, k) in &foreign {
         session.notice(format!("drop cascades to constraint {k} on table {t}"));
+    }
+    for (policy, p) in &policies {
+        session.notice(format!(
+            "drop cascades to policy {p} on table {}",
+            table.name
+        ));
+        session.transaction().catalog_mut().policies.remove(policy);
     }
     // The table's own constraints and indexes on the column go with it.
     let mut dropped_indexes: Vec<Oid> = Vec::new();

@@ -84,6 +84,7 @@ pub fn inline_call_in(
         .with_hint(format!("Write SELECT * FROM {name}(...).")));
     };
     let args = coerce_args(binder, &sig, args)?;
+    let definer = binder.privileges.definer;
     let caller = binder.privileges.call_function(&f);
     let result = guarded(f.oid, &f.name, || {
         if let Some(inlined) = inline_expression(binder, &f, &sig, &args, &result_type)? {
@@ -94,6 +95,7 @@ pub fn inline_call_in(
         Ok(Some((expr, result_type.clone())))
     });
     binder.privileges.view_owner = caller;
+    binder.privileges.definer = definer;
     result
 }
 
@@ -128,6 +130,7 @@ pub fn table_function(
             qualifier,
         )));
     }
+    let definer = binder.privileges.definer;
     let caller = binder.privileges.call_function(&f);
     let bound = guarded(
         f.oid,
@@ -157,6 +160,7 @@ pub fn table_function(
         },
     );
     binder.privileges.view_owner = caller;
+    binder.privileges.definer = definer;
     let (plan, mut columns) = bound?;
     let plan = if ordinality {
         columns.push(OutputColumn::computed("ordinality", SqlType::Int8));

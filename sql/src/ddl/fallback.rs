@@ -70,6 +70,7 @@ pub fn parse(text: &str) -> Option<SqlResult<ast::Statement>> {
             export: false,
             tables: Vec::new(),
         })),
+        ["CREATE", "POLICY", ..] => super::policy::unrecognized_option(text),
         ["COMMENT", "ON", "FUNCTION", ..] => {
             let stripped = strip_parameter_list(text).ok()??;
             Some(crate::parse::parse_one(&stripped))

@@ -16,6 +16,7 @@ mod constraints;
 mod dependents;
 pub mod fallback;
 pub mod functions;
+mod policy;
 mod rows;
 mod sequence;
 mod sqltext;
@@ -235,6 +236,9 @@ pub fn execute(session: &mut Session, ast: &Ast, sql: &str) -> SqlResult<Outcome
         }
         Ast::CreateTrigger(t) => crate::plpgsql::triggers::create_trigger(session, t),
         Ast::DropTrigger(t) => crate::plpgsql::triggers::drop_trigger(session, t),
+        Ast::CreatePolicy(p) => policy::create(session, p),
+        Ast::AlterPolicy(p) => policy::alter(session, p),
+        Ast::DropPolicy(p) => policy::drop(session, p),
         other => Err(SqlError::unsupported(statement_kind(other))),
     }
 }

@@ -243,6 +243,17 @@ pub fn attach_sequence(
 pub use crate::pg_catalog::ident::quote_identifier as quote_ident;
 
 pub fn create_table(session: &mut Session, ct: &ast::CreateTable) -> SqlResult<()> {
+    // Partitions and inheritance children are tables of their own here: refused rather
+    // than created with a parent that neither sees their rows nor applies its policies.
+    if ct.partition_by.is_some() {
+        return Err(SqlError::unsupported("partitioned tables (PARTITION BY)"));
+    }
+    if ct.partition_of.is_some() {
+        return Err(SqlError::unsupported("CREATE TABLE ... PARTITION OF"));
+    }
+    if ct.inherits.as_ref().is_some_and(|i| !i.is_empty()) {
+        return Err(SqlError::unsupported("table inheritance (INHERITS)"));
+    }
     let sql = session.current_sql.clone();
     let (schema_name, name) = split_name(&ct.name)?;
     let catalog = session.catalog();
@@ -575,6 +586,7 @@ pub fn drop_table(session: &mut Session, oid: Oid, cascade: bool) -> SqlResult<(
         .retain(|_, s| s.owned_by.map(|o| o.0) != Some(oid));
     c.comments.retain(|x| x.object != oid);
     c.triggers.retain(|_, t| t.table != oid);
+    c.policies.retain(|_, p| p.table != oid);
     c.tables.remove(&oid);
     super::dependents::settle_views(session, &before, cascade, &format!("table {}", table.name))
 }

@@ -78,18 +78,21 @@ pub fn parse_expr(text: &str) -> SqlResult<ast::Expr> {
     )))
 }
 
-/// Completes a new row: defaults, generated columns, then checks it.
+/// Completes a new row: defaults, generated columns, then checks it (the row-level
+/// security checks `rls` first).
 pub(super) fn finish_row(
     table: &TableDef,
-    row: Row,
-    provided: &[bool],
+    (row, provided): (Row, &[bool]),
     defaults: &[Option<Expr>],
     generated: &[Option<Expr>],
     checks: &[(String, Expr)],
+    rls: &[crate::bind::rls::RowCheck],
     ctx: &ExecCtx,
 ) -> SqlResult<Row> {
     let mut row = fill_defaults(table, row, provided, defaults, ctx)?;
     compute_generated(table, &mut row, generated, ctx)?;
+    // Row-level security's WITH CHECK comes before NOT NULL and CHECK, as in PostgreSQL.
+    crate::bind::rls::check_row(rls, &row, ctx)?;
     check_row(table, &row, checks, ctx)?;
     Ok(row)
 }
@@ -107,14 +110,23 @@ pub(super) fn finish_rows(
     defaults: &[Option<Expr>],
     generated: &[Option<Expr>],
     checks: &[(String, Expr)],
+    rls: &[crate::bind::rls::RowCheck],
     ctx: &ExecCtx,
 ) -> Result<Vec<Row>, (usize, SqlError)> {
     let generated_exprs: Vec<&Expr> = generated.iter().flatten().collect();
     let mut out = Vec::with_capacity(rows.len());
     if !prefetch::calls_embed(&generated_exprs) {
         for (position, (row, provided)) in rows.into_iter().enumerate() {
-            let row = finish_row(table, row, provided, defaults, generated, checks, ctx)
-                .map_err(|error| (position, error))?;
+            let row = finish_row(
+                table,
+                (row, provided),
+                defaults,
+                generated,
+                checks,
+                rls,
+                ctx,
+            )
+            .map_err(|error| (position, error))?;
             out.push(row);
         }
         return Ok(out);
@@ -144,6 +156,7 @@ pub(super) fn finish_rows(
                 .map_err(|error| (base, error))?;
         for (offset, mut row) in filled.into_iter().enumerate() {
             compute_generated(table, &mut row, generated, ctx)
+                .and_then(|()| crate::bind::rls::check_row(rls, &row, ctx))
                 .and_then(|()| check_row(table, &row, checks, ctx))
                 .map_err(|error| (base + offset, error))?;
             out.push(row);

@@ -126,6 +126,7 @@ impl CopyPlan {
             } else {
                 &self.checks
             },
+            &[],
             ctx,
         )
         .map_err(|(position, error)| (position, error, CopyRowStage::Checks))?;
@@ -251,6 +252,7 @@ pub fn copy_rows(
                 Some(row),
                 generated,
                 checks,
+                &[],
             )? {
                 kept.push(row);
             }
@@ -365,6 +367,13 @@ pub fn copy_statement(session: &mut Session, ast: &Ast) -> SqlResult<Outcome> {
             let (def, attnums) = session.with_binder(Vec::new(), |b| {
                 let def = resolve_table(b, table_name)?;
                 let attnums = copy_columns(&def, columns)?;
+                if b.row_security_applies(def.oid)? {
+                    return Err(SqlError::new(
+                        code::FEATURE_NOT_SUPPORTED,
+                        "COPY FROM not supported with row-level security",
+                    )
+                    .with_hint("Use INSERT statements instead."));
+                }
                 Ok((def, attnums))
             })?;
             let cols: Vec<crate::engine::Column> = attnums

@@ -18,6 +18,7 @@ use super::{
     table_scope,
 };
 use crate::bind::expr::ExprContext;
+use crate::bind::rls::{self, Command, RowCheck};
 use crate::bind::{ident_name, object_name_parts, Binder, Scope};
 use crate::engine::{Outcome, Session};
 use crate::error::{code, SqlError, SqlResult};
@@ -37,6 +38,9 @@ pub(super) struct BoundInsert {
     generated: Vec<Option<Expr>>,
     checks: Vec<(String, Expr)>,
     conflict: Option<Conflict>,
+    /// Row-level security: checks of the rows proposed for insertion, of the existing row
+    /// ON CONFLICT DO UPDATE takes, and of the row it makes of it.
+    rls: [Vec<RowCheck>; 3],
     pub(super) returning: Option<(Vec<Expr>, Vec<OutputColumn>)>,
     overriding_system: bool,
 }
@@ -260,6 +264,7 @@ pub(super) fn bind_insert(b: &mut Binder, ins: &ast::Insert) -> SqlResult<BoundI
         Some(items) => Some(bind_returning(b, items, &scope)?),
         None => None,
     };
+    let rls = insert_checks(b, &table, index, &conflict)?;
     Ok(BoundInsert {
         table,
         source,
@@ -268,9 +273,41 @@ pub(super) fn bind_insert(b: &mut Binder, ins: &ast::Insert) -> SqlResult<BoundI
         generated,
         checks,
         conflict,
+        rls,
         returning,
         overriding_system,
     })
+}
+
+/// The row-level security checks of an INSERT (see [`BoundInsert::rls`]): INSERT's WITH
+/// CHECK on every proposed row; for ON CONFLICT DO UPDATE, UPDATE's USING on the existing
+/// row (an error, never a silent skip) and its WITH CHECK on the new one; SELECT's USING
+/// on each of them when the statement reads the table (RETURNING, DO UPDATE).
+fn insert_checks(
+    b: &mut Binder,
+    table: &TableDef,
+    access: usize,
+    conflict: &Option<Conflict>,
+) -> SqlResult<[Vec<RowCheck>; 3]> {
+    let do_update = matches!(conflict, Some(Conflict::Update { .. }));
+    let reads = b.privileges.accesses[access].select || do_update;
+    let mut inserted = b.row_checks(table.oid, Command::Insert, false)?;
+    if reads {
+        inserted.extend(b.row_checks(table.oid, Command::Select, false)?);
+    }
+    let mut existing = Vec::new();
+    let mut updated = Vec::new();
+    if do_update {
+        existing = b.row_checks(table.oid, Command::Update, true)?;
+        let mut select = b.row_checks(table.oid, Command::Select, false)?;
+        for c in &mut select {
+            c.using = true;
+        }
+        existing.extend(select);
+        updated = b.row_checks(table.oid, Command::Update, false)?;
+        updated.extend(b.row_checks(table.oid, Command::Select, false)?);
+    }
+    Ok([inserted, existing, updated])
 }
 
 fn conflict_indexes(
@@ -344,9 +381,11 @@ pub(super) fn run_insert(
         generated,
         checks,
         conflict,
+        rls,
         returning,
         overriding_system,
     } = bound;
+    let [rls_inserted, rls_existing, rls_updated] = rls;
     let _ = overriding_system;
     // Compute every new row first (the source may read the table itself).
     let mut fired = Fired::for_statement(&session.catalog(), &table, Event::Insert, &[]);
@@ -381,6 +420,11 @@ pub(super) fn run_insert(
             &defaults,
             &generated,
             if deferred.is_some() { &[] } else { &checks },
+            if deferred.is_some() {
+                &[]
+            } else {
+                &rls_inserted
+            },
             ctx,
         )
         .map_err(|(_, error)| error)?;
@@ -446,11 +490,13 @@ pub(super) fn run_insert(
                                     return Ok(None);
                                 }
                             }
+                            rls::check_row(&rls_existing, &old, ctx)?;
                             let mut new = old.clone();
                             for (pos, e) in sets {
                                 new[*pos] = eval(e, &env, ctx)?;
                             }
                             compute_generated(&table, &mut new, &generated, ctx)?;
+                            rls::check_row(&rls_updated, &new, ctx)?;
                             check_row(&table, &new, &checks, ctx)?;
                             check_references(&table, &new, ctx)?;
                             Ok(Some(new))
@@ -480,7 +526,15 @@ pub(super) fn run_insert(
         } else {
             let new = Some(row);
             match before_row(
-                session, &fired, params, &table, None, new, &generated, &checks,
+                session,
+                &fired,
+                params,
+                &table,
+                None,
+                new,
+                &generated,
+                &checks,
+                &rls_inserted,
             )? {
                 Some(row) => row,
                 None => continue,

@@ -17,6 +17,7 @@ use super::checks::{
 };
 use super::{bind_assignments, bind_returning, eval_row, outcome, resolve_table, table_scope};
 use crate::bind::expr::ExprContext;
+use crate::bind::rls::{with_scan_filter, Command, RowCheck};
 use crate::bind::{ident_name, Binder, Scope, ScopeColumn};
 use crate::embedding::prefetch;
 use crate::engine::{Outcome, Session};
@@ -32,6 +33,8 @@ pub(super) struct BoundUpdate {
     sets: Vec<(usize, Expr)>,
     generated: Vec<Option<Expr>>,
     checks: Vec<(String, Expr)>,
+    /// Row-level security checks of the new rows.
+    rls_checks: Vec<RowCheck>,
     pub(super) returning: Option<(Vec<Expr>, Vec<OutputColumn>)>,
 }
 
@@ -84,7 +87,27 @@ fn target_rows(
             predicate,
         };
     }
-    Ok((crate::optimize::optimize_all(plan, &b.index_catalog), scope))
+    Ok((plan, scope))
+}
+
+/// The target rows' plan with the row-level security quals of `command` in the target's
+/// scan (and those of SELECT when the statement reads the table's columns), optimized.
+fn secured_target(
+    b: &mut Binder,
+    table: &TableDef,
+    plan: Plan,
+    access: usize,
+    command: Command,
+) -> SqlResult<Plan> {
+    let mut commands = vec![command];
+    if b.privileges.accesses[access].select {
+        commands.push(Command::Select);
+    }
+    let plan = match b.security_quals(table.oid, &commands)? {
+        Some(quals) => with_scan_filter(plan, table.oid, quals),
+        None => plan,
+    };
+    Ok(crate::optimize::optimize_all(plan, &b.index_catalog))
 }
 
 pub(super) fn bind_update(b: &mut Binder, upd: &ast::Update) -> SqlResult<BoundUpdate> {
@@ -112,12 +135,18 @@ pub(super) fn bind_update(b: &mut Binder, upd: &ast::Update) -> SqlResult<BoundU
         Some(items) => Some(bind_returning(b, items, &scope)?),
         None => None,
     };
+    let plan = secured_target(b, &table, plan, target_access, Command::Update)?;
+    let mut rls_checks = b.row_checks(table.oid, Command::Update, false)?;
+    if b.privileges.accesses[target_access].select {
+        rls_checks.extend(b.row_checks(table.oid, Command::Select, false)?);
+    }
     Ok(BoundUpdate {
         table,
         plan,
         sets,
         generated,
         checks,
+        rls_checks,
         returning,
     })
 }
@@ -146,6 +175,7 @@ pub(super) fn bind_delete(b: &mut Binder, del: &ast::Delete) -> SqlResult<BoundD
         Some(items) => Some(bind_returning(b, items, &scope)?),
         None => None,
     };
+    let plan = secured_target(b, &table, plan, index, Command::Delete)?;
     Ok(BoundDelete {
         table,
         plan,
@@ -179,6 +209,7 @@ pub(super) fn run_update(
         sets,
         generated,
         checks,
+        rls_checks,
         returning,
     } = bound;
     let width = table.columns.len();
@@ -230,6 +261,7 @@ pub(super) fn run_update(
             for ((row_id, joined), mut new) in batch.iter().zip(news) {
                 compute_generated(&table, &mut new, &generated, ctx)?;
                 if !fired.has_before() {
+                    crate::bind::rls::check_row(&rls_checks, &new, ctx)?;
                     check_row(&table, &new, &checks, ctx)?;
                     check_references(&table, &new, ctx)?;
                 }
@@ -269,6 +301,7 @@ pub(super) fn run_update(
                 proposed,
                 &generated,
                 &checks,
+                &rls_checks,
             )?;
             match (row, &returning) {
                 (None, _) => continue,

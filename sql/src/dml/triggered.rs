@@ -1,5 +1,6 @@
 //! What DML does around row triggers (`crate::plpgsql::triggers`): when BEFORE triggers
-//! run, a row's constraints (generated columns, NOT NULL, CHECK, foreign keys) are checked
+//! run, a row's row-level security checks and constraints (generated columns, NOT NULL,
+//! CHECK, foreign keys) are checked
 //! on the row the triggers return, as PostgreSQL orders it (a trigger may fill a NOT NULL
 //! column).
 
@@ -35,6 +36,7 @@ pub(super) fn before_row(
     new: Option<Row>,
     generated: &[Option<Expr>],
     checks: &[(String, Expr)],
+    policies: &[crate::bind::rls::RowCheck],
 ) -> SqlResult<Option<Row>> {
     let (row, _) = fired.before(session, table, old, new)?;
     let Some(mut row) = row else {
@@ -44,6 +46,7 @@ pub(super) fn before_row(
     {
         row = session.with_exec(params, |ctx| {
             compute_generated(table, &mut row, generated, ctx)?;
+            crate::bind::rls::check_row(policies, &row, ctx)?;
             check_row(table, &row, checks, ctx)?;
             check_references(table, &row, ctx)?;
             Ok(row)

@@ -88,14 +88,26 @@ impl Session {
         let params: Vec<Option<SqlType>> = param_types.to_vec();
         let mut cached = None;
         let mut privileges = None;
+        let mut bound_for = None;
         let (param_types, columns) = match statement.ast.as_ref() {
             Ast::Query(q) => {
                 let catalog = self.catalog();
-                let (plan, types, columns, required) = self.with_binder(params, |b| {
+                let (plan, types, columns, required, per_role) = self.with_binder(params, |b| {
                     let (plan, columns) = b.bind_query(q)?;
-                    Ok((plan, b.param_types(), columns, b.privileges.clone()))
+                    let per_role = b.rls.depends_on_role;
+                    Ok((
+                        plan,
+                        b.param_types(),
+                        columns,
+                        b.privileges.clone(),
+                        per_role,
+                    ))
                 })?;
                 privileges = Some(Arc::new(required));
+                // A plan with row-level security is the current role's (see `run_query`).
+                if per_role {
+                    bound_for = Some(self.row_security_key());
+                }
                 let plan = crate::optimize::optimize_all(plan, &self.database.storage.catalog());
                 if !crate::governance::masking::is_masked_role(&catalog, self.current_user()) {
                     cached = Some(Arc::new((plan, catalog)));
@@ -148,6 +160,7 @@ impl Session {
             columns,
             plan: cached,
             privileges,
+            bound_for,
         })
     }
 
@@ -293,10 +306,16 @@ impl Session {
         params: &[Value],
     ) -> SqlResult<Outcome> {
         if let (Some(cached), Some(columns)) = (&prepared.plan, &prepared.columns) {
-            // The plan holds while the transaction sees the catalog it was planned against.
-            // Masks depend on the role: a masked role's plans are never cached (see below)
-            // nor a cached plan reused for one (the role may have changed with SET ROLE).
-            if std::ptr::eq(self.transaction().catalog_ref(), Arc::as_ptr(&cached.1))
+            // The plan holds while the transaction sees the catalog it was planned against
+            // (and, with row-level security, for the role it was bound for). Masks depend on
+            // the role: a masked role's plans are never cached (see below) nor a cached plan
+            // reused for one (the role may have changed with SET ROLE).
+            let same_role = prepared
+                .bound_for
+                .as_ref()
+                .is_none_or(|key| *key == self.row_security_key());
+            if same_role
+                && std::ptr::eq(self.transaction().catalog_ref(), Arc::as_ptr(&cached.1))
                 && !crate::governance::masking::is_masked_role(&cached.1, self.current_user())
             {
                 if let Some(required) = &prepared.privileges {
@@ -321,6 +340,16 @@ impl Session {
             rows,
             tag,
         })
+    }
+
+    /// What a plan with row-level security depends on besides the catalog: the current
+    /// user (policies are chosen for it) and `row_security`.
+    pub(crate) fn row_security_key(&self) -> String {
+        format!(
+            "{}\u{0}{}",
+            self.current_user(),
+            self.settings.get("row_security").unwrap_or("on")
+        )
     }
 
     /// Binds and optimizes a query (for EXPLAIN).

@@ -41,6 +41,9 @@ pub struct Prepared {
     /// What the cached plan reads, checked again at each execution (the current user may
     /// have changed with SET ROLE since it was planned).
     pub(crate) privileges: Option<Arc<crate::acl::check::Required>>,
+    /// For a plan with row-level security: the role and `row_security` it was bound for
+    /// ([`Session::row_security_key`]); it is reused only while they are the same.
+    pub(crate) bound_for: Option<String>,
 }
 
 impl Prepared {
@@ -146,7 +149,7 @@ impl Session {
             .map(|r| r.settings.clone())
             .unwrap_or_default();
         for (name, value) in &role_settings {
-            let _ = session.settings.set(name, Some(value), false, false);
+            let _ = session.settings.set_from_role(name, value);
         }
         for (name, value) in options {
             match name.as_str() {

@@ -110,6 +110,11 @@ pub struct Settings {
     pub format: SessionFormat,
 }
 
+/// Settings that carry the session's identity claims (a tenant id bound at login): only a
+/// superuser or the login role's `ALTER ROLE ... SET` give them a value, so that row-level
+/// security policies can rely on `current_setting('custos.claim.tenant_id')`.
+pub const CLAIM_PREFIX: &str = "custos.claim.";
+
 /// The canonical (lower-case) key of a setting name.
 fn key(name: &str) -> String {
     name.to_ascii_lowercase()
@@ -237,6 +242,12 @@ impl Settings {
                 format!("parameter \"{name}\" can only be changed with SET ROLE or SET SESSION AUTHORIZATION"),
             ));
         }
+        if k.starts_with(CLAIM_PREFIX) && self.get("is_superuser") != Some("on") {
+            return Err(SqlError::new(
+                code::INSUFFICIENT_PRIVILEGE,
+                format!("permission denied to set parameter \"{name}\""),
+            ));
+        }
         self.set_unchecked(&k, value, local, in_transaction)
     }
 
@@ -245,6 +256,16 @@ impl Settings {
     pub(crate) fn set_server_default(&mut self, name: &str, value: &str) -> SqlResult<()> {
         self.reset_values.insert(key(name), value.to_string());
         self.set_unchecked(&key(name), Some(value), false, false)
+    }
+
+    /// A setting of the login role (`ALTER ROLE ... SET`), applied at session start: the
+    /// only way besides a superuser's SET that claims (`custos.claim.*`) get a value.
+    pub(crate) fn set_from_role(&mut self, name: &str, value: &str) -> SqlResult<()> {
+        let k = key(name);
+        if k.starts_with(CLAIM_PREFIX) {
+            return self.set_unchecked(&k, Some(value), false, false);
+        }
+        self.set(name, Some(value), false, false)
     }
 
     /// Changes the identity settings (`role`, `session_authorization`, `is_superuser`) with

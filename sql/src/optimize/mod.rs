@@ -175,6 +175,26 @@ pub fn optimize(plan: Plan, catalog: &Catalog) -> Plan {
             input: Box::new(optimize(*input, catalog)),
             exprs,
         },
+        // A scan the binder gave a filter (row-level security's quals): index lookups and
+        // block skipping from it too; its conjuncts keep their order.
+        Plan::SeqScan {
+            table,
+            width,
+            filter: Some(filter),
+            predicates,
+            row_id,
+        } if predicates.is_empty() => {
+            let mut parts = Vec::new();
+            conjuncts(filter, &mut parts);
+            let scan = Plan::SeqScan {
+                table,
+                width,
+                filter: None,
+                predicates,
+                row_id,
+            };
+            push_filter(scan, parts, catalog)
+        }
         Plan::NestedLoopJoin {
             left,
             right,
@@ -510,14 +530,31 @@ fn row_independent(e: &Expr) -> bool {
         | Expr::InSubquery { .. }
         | Expr::AggRef(_)
         | Expr::WindowRef(_) => ok = false,
-        Expr::Session { .. } => ok = false,
+        // Stable reads of the session (a policy's `current_setting(...)`) are one value
+        // for the scan; those that change something or count are not.
+        Expr::Session { func, .. } if !stable_session_fn(*func) => ok = false,
         Expr::Call { .. } => {}
         _ => {}
     });
     ok
 }
 
-/// `column = value` conjuncts covering a prefix of a B-tree index become an index lookup.
+fn stable_session_fn(f: crate::plan::SessionFn) -> bool {
+    use crate::plan::SessionFn as F;
+    matches!(
+        f,
+        F::CurrentSetting
+            | F::CurrentSettingMissingOk
+            | F::CurrentUser
+            | F::SessionUser
+            | F::CurrentDatabase
+            | F::CurrentSchema
+            | F::CurrentSchemas
+    )
+}
+
+/// `column = value` conjuncts covering a prefix of a B-tree index become an index lookup
+/// (also as `(column = value) IS TRUE`, the form of a row-level security policy's).
 fn index_scan(
     table: u32,
     width: usize,
@@ -527,6 +564,14 @@ fn index_scan(
 ) -> Option<Plan> {
     let mut equal: Vec<(usize, &Expr, usize)> = Vec::new();
     for (k, p) in parts.iter().enumerate() {
+        let p = match p {
+            Expr::BoolTest {
+                expr,
+                value: Some(true),
+                negated: false,
+            } => expr.as_ref(),
+            other => other,
+        };
         let Expr::Call {
             name: "=", args, ..
         } = p
