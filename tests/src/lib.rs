@@ -22,6 +22,7 @@ pub mod differential;
 pub mod endpoint;
 pub mod error;
 pub mod locate;
+pub mod outcome;
 pub mod process;
 pub mod reference_postgres;
 pub mod server_tests;

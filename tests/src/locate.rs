@@ -115,3 +115,19 @@ fn build_custos_binary() -> Result<PathBuf, String> {
         ))
     }
 }
+
+/// The embedding model directory the tests use: `CUSTOS_MODEL_DIR`, else `<workspace>/models`
+/// (where `scripts/fetch-models` puts it); an error that says how to fetch it when absent.
+pub fn model_dir() -> HarnessResult<PathBuf> {
+    let dir = std::env::var_os("CUSTOS_MODEL_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("models"));
+    if !dir.join("model.onnx").is_file() {
+        return Err(HarnessError::new(format!(
+            "no embedding model in {}: run scripts/fetch-models (or set CUSTOS_MODEL_DIR)",
+            dir.display()
+        )));
+    }
+    Ok(dir)
+}

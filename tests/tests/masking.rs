@@ -16,25 +16,10 @@
 //!   (42501) and allowed with it, key rotation, and a server without a key file refusing
 //!   to store clear text (§9 cases 16, 17).
 
-use std::path::PathBuf;
-
 use custos_tests::error::ensure;
-use custos_tests::locate::workspace_root;
+use custos_tests::locate::model_dir;
 use custos_tests::{CustosServer, HarnessError, HarnessResult, ServerOptions};
 use tokio_postgres::{Client, SimpleQueryMessage};
-
-fn model_dir() -> HarnessResult<PathBuf> {
-    let dir = std::env::var_os("CUSTOS_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("models"));
-    ensure(dir.join("model.onnx").is_file(), || {
-        format!(
-            "no embedding model in {}: run scripts/fetch-models (or set CUSTOS_MODEL_DIR)",
-            dir.display()
-        )
-    })?;
-    Ok(dir)
-}
 
 /// Rows of a simple query, values joined by `|`, rows by `;` (NULL as `NULL`).
 async fn rows(client: &Client, sql: &str) -> HarnessResult<String> {

@@ -8,10 +8,8 @@
 //! - the PCI officer detokenizes the card numbers;
 //! - the auditor sees the detokenize calls and the denials, and the chain verifies.
 
-use std::path::PathBuf;
-
 use custos_tests::error::ensure;
-use custos_tests::locate::workspace_root;
+use custos_tests::locate::{model_dir, workspace_root};
 use custos_tests::{CustosServer, Endpoint, HarnessResult, ServerOptions};
 use tokio_postgres::Client;
 
@@ -36,19 +34,6 @@ const ACCOUNTS: &[(i64, i32, &str, &str, &str)] = &[
         "378282246310005",
     ),
 ];
-
-fn model_dir() -> HarnessResult<PathBuf> {
-    let dir = std::env::var_os("CUSTOS_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("models"));
-    ensure(dir.join("model.onnx").is_file(), || {
-        format!(
-            "no embedding model in {}: run scripts/fetch-models (or set CUSTOS_MODEL_DIR)",
-            dir.display()
-        )
-    })?;
-    Ok(dir)
-}
 
 async fn login(server: &CustosServer, user: &str) -> HarnessResult<Client> {
     Endpoint {

@@ -7,29 +7,15 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use custos_tests::error::ensure;
-use custos_tests::locate::workspace_root;
+use custos_tests::locate::model_dir;
 use custos_tests::{CustosServer, HarnessError, HarnessResult, ServerOptions};
 use tokio_postgres::Client;
 
 /// The model directory `scripts/fetch-models` fills.
-fn model_dir() -> HarnessResult<PathBuf> {
-    let dir = std::env::var_os("CUSTOS_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("models"));
-    ensure(dir.join("model.onnx").is_file(), || {
-        format!(
-            "no embedding model in {}: run scripts/fetch-models (or set CUSTOS_MODEL_DIR)",
-            dir.display()
-        )
-    })?;
-    Ok(dir)
-}
-
 /// A server with the model and, optionally, a config file (TOML text).
 async fn start_server(config: Option<&str>) -> HarnessResult<(CustosServer, tempfile::TempDir)> {
     let scratch = tempfile::tempdir()?;

@@ -13,25 +13,11 @@
 //! (`scripts/fetch-models`, found in `CUSTOS_MODEL_DIR` or `<repo>/models`).
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use custos_tests::error::ensure;
-use custos_tests::locate::workspace_root;
+use custos_tests::locate::model_dir;
 use custos_tests::{CustosServer, Endpoint, HarnessResult, ServerOptions};
 use tokio_postgres::Client;
-
-fn model_dir() -> HarnessResult<PathBuf> {
-    let dir = std::env::var_os("CUSTOS_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("models"));
-    ensure(dir.join("model.onnx").is_file(), || {
-        format!(
-            "no embedding model in {}: run scripts/fetch-models (or set CUSTOS_MODEL_DIR)",
-            dir.display()
-        )
-    })?;
-    Ok(dir)
-}
 
 /// Tenants and their number of rows: 2, 5 and 13.
 const TENANTS: &[(i32, usize)] = &[(1, 2), (2, 5), (3, 13)];

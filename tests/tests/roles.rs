@@ -11,34 +11,9 @@
 //!   in the catalog that the WAL and checkpoints keep.
 
 use custos_tests::error::ensure;
+use custos_tests::outcome::outcome;
 use custos_tests::{CustosServer, Endpoint, HarnessError, HarnessResult, ReferencePostgres};
-use tokio_postgres::{Client, SimpleQueryMessage};
-
-/// What one statement did, in a form that compares across servers.
-async fn outcome(client: &Client, sql: &str) -> String {
-    match client.simple_query(sql).await {
-        Ok(messages) => {
-            let mut out = String::from("ok");
-            for message in messages {
-                match message {
-                    SimpleQueryMessage::Row(row) => {
-                        let values: Vec<String> = (0..row.len())
-                            .map(|i| row.get(i).unwrap_or("NULL").to_string())
-                            .collect();
-                        out.push_str(&format!(" [{}]", values.join("|")));
-                    }
-                    SimpleQueryMessage::CommandComplete(n) => out.push_str(&format!(" ({n})")),
-                    _ => {}
-                }
-            }
-            out
-        }
-        Err(error) => match error.as_db_error() {
-            Some(db) => format!("ERROR {}: {}", db.code().code(), db.message()),
-            None => format!("client error: {error}"),
-        },
-    }
-}
+use tokio_postgres::Client;
 
 /// The script: (statement, expected outcome on PostgreSQL 15 as a prefix). Expectations
 /// make the test say what it proves; the comparison with PostgreSQL is what decides.
